@@ -1,0 +1,38 @@
+# The two set-up commands of the README: `make run` (the app on the embedded GeoPackage store) and
+# `make test` (the whole suite). Both create .venv and install the project on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test install lint bench clean
+
+$(BIN)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: pyproject.toml $(BIN)/.installed-run
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed-run
+
+run: $(BIN)/.installed-run
+	$(BIN)/geo-p4gn boundaries
+	$(BIN)/python -m geo_p4gn.assets --install static
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.enableStaticServing true \
+		--browser.gatherUsageStats false
+
+test: $(BIN)/.installed-test
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check geo_p4gn tests bench app.py
+
+bench: $(BIN)/.installed-test
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data/boundaries/build .pytest_cache

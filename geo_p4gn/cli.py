@@ -1,0 +1,61 @@
+"""The ``geo-p4gn`` command. Each subcommand is a thin entry point over core functions.
+
+Subcommands live beside the code they drive: a module listed in ``_COMMAND_MODULES`` exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the parsed args
+and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from ._errors import P4gnError
+
+#: Modules that add subcommands (each defines ``register(subparsers)``).
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _cmd_boundaries(args: argparse.Namespace) -> int:
+    from .boundaries import load_boundaries
+
+    summary = load_boundaries(rebuild=args.rebuild).summary()
+    if args.format == "json":
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"source : {summary['source']} @ {summary['commit']}")
+    print(f"licence: {summary['license']}")
+    for level, s in summary["levels"].items():
+        nest = ""
+        if "nests_all_kelurahan" in s:
+            nest = f", nests its kelurahan: {'yes' if s['nests_all_kelurahan'] else 'NO'}"
+        print(f"{level:<10} {s['count']:>4}  valid {s['valid']:>4}  area {s['area_km2']:>6.1f} km2{nest}")
+    ok = all(s["valid"] == s["count"] and s.get("nests_all_kelurahan", True) for s in summary["levels"].values())
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("boundaries", help="build (if needed) and summarise the Jakarta boundary layers")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the cached layers from the source files")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_boundaries)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except P4gnError as exc:
+        print(f"geo-p4gn: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

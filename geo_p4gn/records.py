@@ -1,0 +1,250 @@
+"""The intervention record: its fields, validation and content hash. Knows nothing about storage.
+
+A record has no field for the names of residents or informants. Notes that hold something shaped like
+a 16-digit NIK or a phone number are rejected with a reason.
+
+Examples
+--------
+>>> from geo_p4gn.taxonomy import load_taxonomy
+>>> r = validate_record({"date": "17/08/2024", "type": "seni_budaya", "actor": "Komunitas",
+...                      "organisation": "Karang Taruna", "lon": 106.758576, "lat": -6.152569},
+...                     taxonomy=load_taxonomy(), locate=lambda geom: "31.73.01.1004")
+>>> r.date.isoformat(), r.actor_key, r.kelurahan_code
+('2024-08-17', 'komunitas', '31.73.01.1004')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from . import settings
+from ._errors import ValidationError
+from .taxonomy import Taxonomy
+
+#: Columns of a stored intervention, in order (``geometry`` last).
+FIELDS = (
+    "id", "date", "end_date", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code",
+    "participants", "notes", "created_by", "created_at", "updated_by", "updated_at", "deleted", "version",
+    "geometry",
+)
+#: The fields a user supplies; the content hash and the conflict check use these only.
+CONTENT_FIELDS = (
+    "date", "end_date", "type_key", "actor_key", "organisation", "site_id", "participants", "notes", "geometry",
+)
+
+_NIK = re.compile(r"(?<!\d)(?:\d[ .-]?){15}\d(?!\d)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+62|62|0)[ .-]?\(?\d{2,4}\)?(?:[ .-]?\d){6,10}(?!\d)")
+_MAX_ORG = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class Intervention:
+    id: str
+    date: dt.date
+    type_key: str
+    actor_key: str
+    organisation: str
+    geometry: BaseGeometry
+    kelurahan_code: str
+    end_date: dt.date | None = None
+    site_id: str | None = None
+    participants: int | None = None
+    notes: str = ""
+    created_by: str | None = None
+    created_at: str | None = None
+    updated_by: str | None = None
+    updated_at: str | None = None
+    deleted: bool = False
+    version: int = 1
+
+    def content(self) -> dict[str, Any]:
+        """The user-supplied content as plain JSON-able values (geometry as WKT at 1e-7 degrees)."""
+        out = {}
+        for f in CONTENT_FIELDS:
+            v = getattr(self, f)
+            if isinstance(v, dt.date):
+                v = v.isoformat()
+            elif isinstance(v, BaseGeometry):
+                v = shapely.to_wkt(v, rounding_precision=7, trim=True)
+            out[f] = v
+        return out
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.content(), sort_keys=True).encode()).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in FIELDS}
+
+
+def new_id() -> str:
+    """A record id, made once: when a form opens or a row is read."""
+    return str(uuid.uuid4())
+
+
+def parse_date(value: Any, field: str = "date") -> dt.date:
+    """ISO (2024-08-17, with or without a time) or dd/mm/yyyy (also dd-mm-yyyy, dd.mm.yyyy)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    try:
+        if m:
+            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        if re.match(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text[:10])
+    except ValueError as exc:
+        msg = f"{field}: {text!r} is not a real calendar day ({exc})"
+        raise ValidationError(msg) from exc
+    msg = f"{field}: {text!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+    raise ValidationError(msg)
+
+
+def parse_number(value: Any, field: str) -> float:
+    """A float from a number or a string with a decimal point or a decimal comma."""
+    if isinstance(value, bool):
+        msg = f"{field}: {value!r} is not a number"
+        raise ValidationError(msg)
+    if isinstance(value, int | float):
+        x = float(value)
+    else:
+        text = str(value).strip().replace(" ", "")
+        if text.count(",") == 1 and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            x = float(text)
+        except ValueError:
+            msg = f"{field}: {value!r} is not a number"
+            raise ValidationError(msg) from None
+    if not math.isfinite(x):
+        msg = f"{field}: {value!r} is not a finite number"
+        raise ValidationError(msg)
+    return x
+
+
+def check_notes(text: str) -> str:
+    """Return the notes, or raise when they are too long or hold a NIK or phone number."""
+    text = (text or "").strip()
+    if len(text) > settings.max_notes_chars:
+        msg = f"notes: {len(text)} characters, more than the limit of {settings.max_notes_chars}"
+        raise ValidationError(msg)
+    if _NIK.search(text):
+        msg = "notes: holds a 16-digit number shaped like a NIK; personal identifiers must not be recorded"
+        raise ValidationError(msg)
+    if _PHONE.search(text):
+        msg = "notes: holds something shaped like a phone number; personal contacts must not be recorded"
+        raise ValidationError(msg)
+    return text
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _geometry(raw: dict) -> BaseGeometry:
+    geom = raw.get("geometry")
+    if not _blank(geom):
+        if isinstance(geom, str):
+            try:
+                geom = shapely.from_wkt(geom)
+            except shapely.errors.GEOSException as exc:
+                msg = f"geometry: not readable WKT ({exc})"
+                raise ValidationError(msg) from exc
+        if not isinstance(geom, BaseGeometry):
+            msg = f"geometry: {type(geom).__name__} is not a geometry"
+            raise ValidationError(msg)
+        if geom.geom_type not in ("Point", "Polygon", "MultiPolygon") or geom.is_empty:
+            msg = f"geometry: a {geom.geom_type} (empty={geom.is_empty}) is not a point or a polygon"
+            raise ValidationError(msg)
+        coords = shapely.get_coordinates(geom)
+        if not (coords.size and math.isfinite(coords.sum())):
+            msg = "geometry: coordinates are not finite"
+            raise ValidationError(msg)
+        if not geom.is_valid:
+            msg = f"geometry: invalid {geom.geom_type} ({shapely.is_valid_reason(geom)}); it is not repaired"
+            raise ValidationError(msg)
+        return geom
+    if _blank(raw.get("lon")) or _blank(raw.get("lat")):
+        msg = "lat/lon: a location is required (latitude and longitude, or a geometry)"
+        raise ValidationError(msg)
+    lon, lat = parse_number(raw["lon"], "lon"), parse_number(raw["lat"], "lat")
+    return shapely.Point(lon, lat)
+
+
+def validate_record(
+    raw: dict,
+    *,
+    taxonomy: Taxonomy,
+    locate: Callable[[BaseGeometry], str],
+    row: str | None = None,
+) -> Intervention:
+    """Validate a dict of user input and return an :class:`Intervention`.
+
+    ``raw`` keys: id, date, end_date, type (key or label), actor (key or label), organisation,
+    site_id, participants, notes, and either lon + lat or geometry (shapely or WKT). ``locate``
+    maps the geometry to a kelurahan code or raises a :class:`LocationError` (see
+    :meth:`geo_p4gn.boundaries.Boundaries.assign_one`). Errors name ``row`` and the field.
+    """
+    prefix = f"{row}: " if row else ""
+    try:
+        rec_id = raw.get("id")
+        if _blank(rec_id):
+            rec_id = new_id()
+        else:
+            try:
+                rec_id = str(uuid.UUID(str(rec_id).strip().removeprefix("uuid:")))
+            except ValueError:
+                msg = f"id: {rec_id!r} is not a UUID"
+                raise ValidationError(msg) from None
+        if _blank(raw.get("date")):
+            raise ValidationError("date: required")
+        date = parse_date(raw["date"])
+        end = None if _blank(raw.get("end_date")) else parse_date(raw["end_date"], "end_date")
+        if end is not None and end < date:
+            msg = f"end_date: {end} is before the date {date}"
+            raise ValidationError(msg)
+        if end == date:
+            end = None
+        if _blank(raw.get("type")):
+            raise ValidationError("type: required")
+        type_key = taxonomy.resolve_type(raw["type"])
+        if _blank(raw.get("actor")):
+            raise ValidationError("actor: required")
+        actor_key = taxonomy.resolve_actor(raw["actor"])
+        org = "" if _blank(raw.get("organisation")) else " ".join(str(raw["organisation"]).split())
+        if not org:
+            raise ValidationError("organisation: required")
+        if len(org) > _MAX_ORG:
+            msg = f"organisation: longer than {_MAX_ORG} characters"
+            raise ValidationError(msg)
+        participants = None
+        if not _blank(raw.get("participants")):
+            p = parse_number(raw["participants"], "participants")
+            if p < 0 or p != int(p):
+                msg = f"participants: {raw['participants']!r} is not a whole number >= 0"
+                raise ValidationError(msg)
+            participants = int(p)
+        notes = check_notes("" if _blank(raw.get("notes")) else str(raw["notes"]))
+        site_id = None if _blank(raw.get("site_id")) else str(raw["site_id"]).strip()
+        geom = _geometry(raw)
+        kel = locate(geom)
+    except ValueError as exc:  # ValidationError and LocationError are both ValueErrors
+        if not prefix:
+            raise
+        raise type(exc)(f"{prefix}{exc}") from exc
+    return Intervention(
+        id=rec_id, date=date, end_date=end, type_key=type_key, actor_key=actor_key, organisation=org,
+        geometry=geom, kelurahan_code=kel, site_id=site_id, participants=participants, notes=notes,
+    )

@@ -1,0 +1,78 @@
+"""Shared fixtures: the real boundaries (mirror or download cache), the taxonomy, a PostGIS URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def boundaries():
+    from geo_p4gn.boundaries import load_boundaries
+
+    return load_boundaries()
+
+
+@pytest.fixture(scope="session")
+def taxonomy():
+    from geo_p4gn.taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
+def _start_local_postgis(tmp: Path) -> str | None:
+    """Start a throwaway PostGIS with .ci/postgis-up when the Debian packages are installed."""
+    if not Path("/usr/share/postgresql/15/extension/postgis.control").exists():
+        return None
+    port = 56000 + (os.getpid() % 1000)
+    out = subprocess.run(
+        [str(ROOT / ".ci" / "postgis-up"), str(tmp), str(port)], capture_output=True, text=True, check=False
+    )
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A PostGIS database URL: GEO_P4GN_TEST_PG, else a throwaway cluster, else skip.
+
+    With GEO_P4GN_REQUIRE_PG=1 (CI) a missing PostGIS is a failure, not a skip.
+    """
+    url = os.environ.get("GEO_P4GN_TEST_PG")
+    started = None
+    if not url:
+        started = tmp_path_factory.mktemp("pg")
+        url = _start_local_postgis(started)
+    if not url:
+        msg = "no PostGIS: set GEO_P4GN_TEST_PG or install postgresql-15-postgis-3"
+        if os.environ.get("GEO_P4GN_REQUIRE_PG") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    yield url
+    if started is not None:
+        pid = started / "data" / "postmaster.pid"
+        if pid.exists():
+            subprocess.run(["kill", "-INT", pid.read_text().split()[0]], check=False)
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Debian's Chromium, for browser tests; skip without it unless GEO_P4GN_REQUIRE_BROWSER=1."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        msg = "no Chromium at /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("GEO_P4GN_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
