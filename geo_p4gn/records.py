@@ -56,7 +56,7 @@ class Intervention:
     actor_key: str
     organisation: str
     geometry: BaseGeometry
-    kelurahan_code: str
+    kelurahan_code: str | None = None
     end_date: dt.date | None = None
     site_id: str | None = None
     participants: int | None = None
@@ -187,15 +187,17 @@ def validate_record(
     raw: dict,
     *,
     taxonomy: Taxonomy,
-    locate: Callable[[BaseGeometry], str],
+    locate: Callable[[BaseGeometry], str] | None = None,
     row: str | None = None,
 ) -> Intervention:
     """Validate a dict of user input and return an :class:`Intervention`.
 
     ``raw`` keys: id, date, end_date, type (key or label), actor (key or label), organisation,
     site_id, participants, notes, and either lon + lat or geometry (shapely or WKT). ``locate``
-    maps the geometry to a kelurahan code or raises a :class:`LocationError` (see
-    :meth:`geo_p4gn.boundaries.Boundaries.assign_one`). Errors name ``row`` and the field.
+    (optional) maps the geometry to a kelurahan code or raises a :class:`LocationError` (see
+    :meth:`geo_p4gn.boundaries.Boundaries.locate`): a form uses it for immediate feedback. The store
+    assigns the authoritative code itself, in bulk, whatever the record carries. Errors name ``row``
+    and the field.
     """
     prefix = f"{row}: " if row else ""
     try:
@@ -239,7 +241,7 @@ def validate_record(
         notes = check_notes("" if _blank(raw.get("notes")) else str(raw["notes"]))
         site_id = None if _blank(raw.get("site_id")) else str(raw["site_id"]).strip()
         geom = _geometry(raw)
-        kel = locate(geom)
+        kel = locate(geom) if locate is not None else None
     except ValueError as exc:  # ValidationError and LocationError are both ValueErrors
         if not prefix:
             raise
