@@ -1,0 +1,362 @@
+"""The store's flows, written once for every SQL backend.
+
+A backend supplies a handful of primitives (a write transaction, insert/update/select of rows, the
+audit insert); :class:`SqlStoreLogic` supplies idempotent add, atomic batches, optimistic edits, soft
+delete and restore, sites, history and the frames the rest of the package reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import settings
+from .._errors import ConflictError, NotFoundError, ValidationError
+from ..boundaries import ASSIGNED, _raise_for
+from ..records import FIELDS, Intervention, validate_record
+from ..sites import SITE_FIELDS, validate_site
+from .base import AUDIT_FIELDS, BatchResult
+
+#: Record columns kept in the database besides FIELDS.
+HASH_FIELDS = ("content_hash", "created_hash")
+#: Columns of a stored site row besides SITE_FIELDS.
+SITE_META = ("created_by", "created_at", "updated_by", "updated_at", "version")
+_CHUNK = 500
+
+
+def utcnow() -> str:
+    """UTC now in the GeoPackage DATETIME form (YYYY-MM-DDTHH:MM:SS.SSSZ)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def snapshot(row: dict) -> str:
+    """A JSON text of a row (geometry as WKT) for the audit log."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, shapely.Geometry):
+            v = shapely.to_wkt(v, rounding_precision=-1)
+        elif isinstance(v, dt.date):
+            v = v.isoformat()
+        out[k] = v
+    return json.dumps(out, sort_keys=True, ensure_ascii=False)
+
+
+def record_row(rec: Intervention) -> dict[str, Any]:
+    row = rec.as_dict()
+    row["content_hash"] = rec.content_hash()
+    return row
+
+
+def row_record(row: dict) -> Intervention:
+    kw = {f: row[f] for f in FIELDS}
+    for f in ("date", "end_date"):
+        if isinstance(kw[f], str):
+            kw[f] = dt.date.fromisoformat(kw[f])
+    kw["deleted"] = bool(kw["deleted"])
+    kw["notes"] = kw["notes"] or ""
+    if isinstance(kw["geometry"], str):
+        kw["geometry"] = shapely.from_wkt(kw["geometry"])
+    return Intervention(**kw)
+
+
+def _user_raw(rec: Intervention) -> dict[str, Any]:
+    """An Intervention as the raw dict validate_record reads (to apply edits)."""
+    return {
+        "id": rec.id, "date": rec.date, "end_date": rec.end_date, "type": rec.type_key,
+        "actor": rec.actor_key, "organisation": rec.organisation, "site_id": rec.site_id,
+        "participants": rec.participants, "notes": rec.notes, "geometry": rec.geometry,
+    }
+
+
+class SqlStoreLogic:
+    """Mixin with the store's flows. Backends implement the ``_`` primitives below."""
+
+    url: str
+
+    def __init__(self, *, boundaries=None, taxonomy=None) -> None:
+        self._boundaries = boundaries
+        self._taxonomy = taxonomy
+
+    # -- lazily loaded reference data ----------------------------------------------------------
+    @property
+    def boundaries(self):
+        if self._boundaries is None:
+            from ..boundaries import load_boundaries
+
+            self._boundaries = load_boundaries()
+        return self._boundaries
+
+    @property
+    def taxonomy(self):
+        if self._taxonomy is None:
+            from ..taxonomy import load_taxonomy
+
+            self._taxonomy = load_taxonomy()
+        return self._taxonomy
+
+    # -- primitives each backend implements ----------------------------------------------------
+    def _write(self) -> contextlib.AbstractContextManager:  # yields a cursor in one write transaction
+        raise NotImplementedError
+
+    def _read(self) -> contextlib.AbstractContextManager:  # yields a cursor for reading
+        raise NotImplementedError
+
+    def _select_records(self, cur, ids: Sequence[str] | None, include_deleted: bool) -> list[dict]:
+        raise NotImplementedError
+
+    def _insert_records(self, cur, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def _update_record(self, cur, row: dict) -> None:
+        raise NotImplementedError
+
+    def _select_sites(self, cur, ids: Sequence[str] | None) -> list[dict]:
+        raise NotImplementedError
+
+    def _insert_site(self, cur, row: dict) -> None:
+        raise NotImplementedError
+
+    def _update_site(self, cur, row: dict) -> None:
+        raise NotImplementedError
+
+    def _insert_audit(self, cur, entries: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def _bump_revision(self, cur) -> None:
+        raise NotImplementedError
+
+    def _select_audit(self, cur, entity: str | None, entity_id: str | None, since_seq: int) -> list[tuple]:
+        raise NotImplementedError
+
+    # -- shared checks -------------------------------------------------------------------------
+    def _assign(self, recs: Sequence[Intervention]) -> list[Intervention]:
+        """Set each record's kelurahan from its geometry with the boundaries' rule, in bulk."""
+        if not recs:
+            return []
+        tax = self.taxonomy
+        for i, r in enumerate(recs, 1):
+            if r.type_key not in tax.type_keys or r.actor_key not in tax.actor_keys:
+                msg = f"record {i} ({r.id}): type {r.type_key!r} or actor {r.actor_key!r} is not in the taxonomy"
+                raise ValidationError(msg)
+        geoms = np.array([r.geometry for r in recs], dtype=object)
+        points = shapely.get_type_id(geoms) == 0
+        codes = [None] * len(recs)
+        if points.any():
+            pts = geoms[points]
+            res = self.boundaries.assign(shapely.get_x(pts), shapely.get_y(pts))
+            bad = np.flatnonzero(~res["status"].isin(ASSIGNED).to_numpy())
+            if len(bad):
+                j = np.flatnonzero(points)[bad[0]]
+                _raise_for(res.iloc[bad[0]], pts[bad[0]].x, pts[bad[0]].y, f"record {j + 1} ({recs[j].id})")
+            for j, code in zip(np.flatnonzero(points), res["kelurahan_code"], strict=True):
+                codes[j] = code
+        for j in np.flatnonzero(~points):
+            codes[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
+        return [r if r.kelurahan_code == c else _replace(r, kelurahan_code=c) for r, c in zip(recs, codes, strict=True)]
+
+    # -- interventions -------------------------------------------------------------------------
+    def add(self, rec: Intervention, *, user: str) -> str:
+        """Store a new record. Same id and content again: ``"unchanged"``; other content: ConflictError."""
+        result = self.add_many([rec], user=user)
+        return "created" if result.created else "unchanged"
+
+    def add_many(self, recs: Sequence[Intervention], *, user: str) -> BatchResult:
+        """Store a batch in one transaction: every record, or none (any conflict aborts the batch)."""
+        recs = self._assign(list(recs))
+        now = utcnow()
+        rows, seen = [], {}
+        for r in recs:
+            row = record_row(r)
+            if r.id in seen:
+                if seen[r.id] != row["content_hash"]:
+                    msg = f"record {r.id}: appears twice in the batch with different content"
+                    raise ConflictError(msg)
+                continue
+            seen[r.id] = row["content_hash"]
+            row.update(created_by=user, created_at=now, updated_by=user, updated_at=now, deleted=False,
+                       version=1, created_hash=row["content_hash"])
+            rows.append(row)
+        unchanged = len(recs) - len(rows)
+        with self._write() as cur:
+            existing = {}
+            ids = [r["id"] for r in rows]
+            for k in range(0, len(ids), _CHUNK):
+                for old in self._select_records(cur, ids[k:k + _CHUNK], include_deleted=True):
+                    existing[old["id"]] = old
+            conflicts = [
+                r["id"] for r in rows
+                if r["id"] in existing and r["content_hash"] not in (
+                    existing[r["id"]]["content_hash"], existing[r["id"]]["created_hash"])
+            ]
+            if conflicts:
+                msg = (f"{len(conflicts)} record(s) already stored with different content (not overwritten): "
+                       + ", ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else ""))
+                raise ConflictError(msg)
+            new = [r for r in rows if r["id"] not in existing]
+            unchanged += len(rows) - len(new)
+            if new:
+                self._insert_records(cur, new)
+                self._insert_audit(cur, [("intervention", r["id"], "create", user, now, None, snapshot(r))
+                                         for r in new])
+                self._bump_revision(cur)
+        return BatchResult(created=len(new), unchanged=unchanged)
+
+    def _current(self, cur, rec_id: str, include_deleted: bool = True) -> dict:
+        rows = self._select_records(cur, [rec_id], include_deleted=include_deleted)
+        if not rows:
+            msg = f"no intervention with id {rec_id}"
+            raise NotFoundError(msg)
+        return rows[0]
+
+    def get(self, rec_id: str, *, include_deleted: bool = False) -> Intervention:
+        with self._read() as cur:
+            return row_record(self._current(cur, rec_id, include_deleted))
+
+    def update(self, rec_id: str, changes: dict, *, user: str, expected_version: int | None = None
+               ) -> Intervention:
+        """Edit a record: validate the merged content, keep the previous version in the history.
+
+        ``changes`` uses the input keys of :func:`~geo_p4gn.records.validate_record` (date, type,
+        actor, organisation, participants, notes, site_id, geometry or lon/lat ...). With
+        ``expected_version`` the edit is refused when someone else changed the record meanwhile.
+        """
+        current = self.get(rec_id)
+        if expected_version is not None and current.version != expected_version:
+            msg = f"record {rec_id}: changed by someone else (version {current.version}, expected {expected_version})"
+            raise ConflictError(msg)
+        raw = _user_raw(current)
+        if "lon" in changes or "lat" in changes:
+            raw.pop("geometry")
+        raw.update({k: v for k, v in changes.items() if k != "id"})
+        new = self._assign([validate_record(raw, taxonomy=self.taxonomy)])[0]
+        if new.content_hash() == current.content_hash():
+            return current
+        now = utcnow()
+        with self._write() as cur:
+            old = self._current(cur, rec_id, include_deleted=False)
+            if old["version"] != current.version:
+                msg = f"record {rec_id}: changed by someone else while editing (version {old['version']})"
+                raise ConflictError(msg)
+            row = record_row(new)
+            row.update(created_by=old["created_by"], created_at=old["created_at"], updated_by=user,
+                       updated_at=now, deleted=False, version=old["version"] + 1,
+                       created_hash=old["created_hash"])
+            self._update_record(cur, row)
+            self._insert_audit(cur, [("intervention", rec_id, "update", user, now, snapshot(old), snapshot(row))])
+            self._bump_revision(cur)
+        return row_record(row)
+
+    def _set_deleted(self, rec_id: str, user: str, deleted: bool) -> None:
+        now = utcnow()
+        with self._write() as cur:
+            old = self._current(cur, rec_id, include_deleted=True)
+            if bool(old["deleted"]) == deleted:
+                return
+            row = dict(old, deleted=deleted, updated_by=user, updated_at=now, version=old["version"] + 1)
+            self._update_record(cur, row)
+            action = "delete" if deleted else "restore"
+            self._insert_audit(cur, [("intervention", rec_id, action, user, now, snapshot(old), snapshot(row))])
+            self._bump_revision(cur)
+
+    def delete(self, rec_id: str, *, user: str) -> None:
+        """Soft delete: the record stays, hidden from lists and coverage, and can be restored."""
+        self._set_deleted(rec_id, user, True)
+
+    def restore(self, rec_id: str, *, user: str) -> None:
+        self._set_deleted(rec_id, user, False)
+
+    def list(self, filters=None, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
+        """Records as a GeoDataFrame (columns ``FIELDS``), filtered with :class:`~geo_p4gn.filters.Filters`."""
+        with self._read() as cur:
+            rows = self._select_records(cur, None, include_deleted)
+        for r in rows:
+            for f in ("date", "end_date"):
+                if isinstance(r[f], str):
+                    r[f] = dt.date.fromisoformat(r[f])
+        frame = _frame(rows, FIELDS)
+        frame["date"] = frame["date"].astype(object)
+        frame["end_date"] = frame["end_date"].astype(object)
+        frame["deleted"] = frame["deleted"].astype(bool)
+        frame["participants"] = frame["participants"].astype("Int64")
+        frame["version"] = frame["version"].astype("int64")
+        if filters is not None and len(frame):
+            sites = self.list_sites() if filters.ikrn else None
+            frame = frame[filters.record_mask(frame, sites)]
+        return frame.reset_index(drop=True)
+
+    def history(self, rec_id: str) -> pd.DataFrame:
+        """The audit entries of one record, oldest first."""
+        with self._read() as cur:
+            rows = self._select_audit(cur, "intervention", rec_id, 0)
+        return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
+
+    def versions(self, rec_id: str) -> list[Intervention]:
+        """Every version the record has had, oldest first (from the audit log)."""
+        out = []
+        for after in self.history(rec_id)["after"]:
+            out.append(row_record(json.loads(after)))
+        return out
+
+    def audit_log(self, *, entity: str | None = None, since_seq: int = 0) -> pd.DataFrame:
+        with self._read() as cur:
+            rows = self._select_audit(cur, entity, None, since_seq)
+        return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
+
+    # -- sites ---------------------------------------------------------------------------------
+    def upsert_site(self, site: dict, *, user: str) -> str:
+        """Add or edit a site (validated, kelurahan assigned); every change is audited."""
+        row = validate_site(site, taxonomy=self.taxonomy, boundaries=self.boundaries, row=f"site {site.get('id')}")
+        now = utcnow()
+        with self._write() as cur:
+            old = self._select_sites(cur, [row["id"]])
+            if old:
+                old = old[0]
+                if snapshot({k: old[k] for k in SITE_FIELDS}) == snapshot(row):
+                    return "unchanged"
+                row.update(created_by=old["created_by"], created_at=old["created_at"], updated_by=user,
+                           updated_at=now, version=old["version"] + 1)
+                self._update_site(cur, row)
+                self._insert_audit(cur, [("site", row["id"], "update", user, now, snapshot(old), snapshot(row))])
+                outcome = "updated"
+            else:
+                row.update(created_by=user, created_at=now, updated_by=user, updated_at=now, version=1)
+                self._insert_site(cur, row)
+                self._insert_audit(cur, [("site", row["id"], "create", user, now, None, snapshot(row))])
+                outcome = "created"
+            self._bump_revision(cur)
+        return outcome
+
+    def get_site(self, site_id: str) -> dict:
+        with self._read() as cur:
+            rows = self._select_sites(cur, [site_id])
+        if not rows:
+            msg = f"no site with id {site_id!r}"
+            raise NotFoundError(msg)
+        return rows[0]
+
+    def list_sites(self) -> gpd.GeoDataFrame:
+        with self._read() as cur:
+            rows = self._select_sites(cur, None)
+        frame = _frame(rows, SITE_FIELDS + SITE_META)
+        frame["approximate"] = frame["approximate"].astype(bool)
+        return frame
+
+
+def _replace(rec: Intervention, **kw) -> Intervention:
+    return dataclasses.replace(rec, **kw)
+
+
+def _frame(rows: list[dict], fields: Sequence[str]) -> gpd.GeoDataFrame:
+    cols = [f for f in fields if f != "geometry"]
+    data = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
+    geoms = [r["geometry"] for r in rows]
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=settings.crs), crs=settings.crs)

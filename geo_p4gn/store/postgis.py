@@ -1,0 +1,285 @@
+"""The server store: PostGIS, chosen by a ``postgresql://`` URL.
+
+The database enforces what it can on its own: a typed geometry column with SRID 4326, a CHECK that the
+geometry is a valid point or polygon inside the DKI Jakarta bounding box, the record id as primary key,
+non-negative participants, bounded notes, and an append-only audit table (a trigger refuses UPDATE,
+DELETE and TRUNCATE). Writers take a transaction-scoped advisory lock, so concurrent imports queue
+like the GeoPackage store's ``BEGIN IMMEDIATE`` and the read-then-write checks (idempotency, conflicts,
+versions) hold across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+
+import shapely
+
+from .._errors import P4gnError
+from ._logic import SqlStoreLogic
+
+SCHEMA_VERSION = 1
+_LOCK_KEY = 0x70_34_67_6E  # "p4gn"
+#: DKI Jakarta (Kepulauan Seribu included) with a margin: (min lon, min lat, max lon, max lat).
+DKI_BBOX = (106.35, -6.45, 107.0, -5.15)
+_BBOX_SQL = "ST_MakeEnvelope({}, {}, {}, {}, 4326)".format(*DKI_BBOX)
+_GEOM_CHECKS = (
+    "CHECK (ST_SRID(geom) = 4326) "
+    "CHECK (GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON')) "
+    "CHECK (ST_IsValid(geom)) "
+    f"CHECK (ST_CoveredBy(geom, {_BBOX_SQL}))"
+)
+_TS = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+_SCHEMA = f"""
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE TABLE IF NOT EXISTS p4gn_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS interventions (
+    fid bigserial UNIQUE,
+    id uuid PRIMARY KEY,
+    geom geometry(Geometry, 4326) NOT NULL {_GEOM_CHECKS},
+    date date NOT NULL,
+    end_date date CHECK (end_date IS NULL OR end_date >= date),
+    type_key text NOT NULL,
+    actor_key text NOT NULL,
+    organisation text NOT NULL CHECK (length(organisation) BETWEEN 1 AND 200),
+    site_id text,
+    kelurahan_code text NOT NULL CHECK (kelurahan_code ~ '^31\\.[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{4}}$'),
+    participants integer CHECK (participants >= 0),
+    notes text CHECK (length(notes) <= 2000),
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_by text NOT NULL,
+    updated_at timestamptz NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    version integer NOT NULL CHECK (version >= 1),
+    content_hash text NOT NULL,
+    created_hash text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS interventions_geom ON interventions USING gist (geom);
+CREATE INDEX IF NOT EXISTS interventions_date ON interventions (date);
+CREATE INDEX IF NOT EXISTS interventions_kelurahan ON interventions (kelurahan_code);
+CREATE TABLE IF NOT EXISTS sites (
+    fid bigserial UNIQUE,
+    id text PRIMARY KEY CHECK (id ~ '^[a-z0-9][a-z0-9-]{{1,62}}$'),
+    geom geometry(Geometry, 4326) NOT NULL {_GEOM_CHECKS},
+    name text NOT NULL,
+    aliases jsonb NOT NULL DEFAULT '[]',
+    kelurahan_code text NOT NULL,
+    approximate boolean NOT NULL,
+    ikrn text,
+    sources jsonb NOT NULL DEFAULT '[]',
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_by text NOT NULL,
+    updated_at timestamptz NOT NULL,
+    version integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq bigserial PRIMARY KEY,
+    entity text NOT NULL,
+    entity_id text NOT NULL,
+    action text NOT NULL,
+    who text NOT NULL,
+    at timestamptz NOT NULL,
+    before jsonb,
+    after jsonb
+);
+CREATE INDEX IF NOT EXISTS audit_entity ON audit (entity, entity_id);
+CREATE OR REPLACE FUNCTION p4gn_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+DROP TRIGGER IF EXISTS audit_append_only ON audit;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION p4gn_audit_append_only();
+DROP TRIGGER IF EXISTS audit_no_truncate ON audit;
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION p4gn_audit_append_only();
+INSERT INTO p4gn_meta VALUES ('revision', '0') ON CONFLICT DO NOTHING;
+INSERT INTO p4gn_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
+"""
+
+_REC_COLS = (
+    "id", "date", "end_date", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code",
+    "participants", "notes", "created_by", "created_at", "updated_by", "updated_at", "deleted", "version",
+    "content_hash", "created_hash",
+)
+_SITE_COLS = (
+    "id", "name", "aliases", "kelurahan_code", "approximate", "ikrn", "sources", "created_by", "created_at",
+    "updated_by", "updated_at", "version",
+)
+_TS_COLS = {"created_at", "updated_at"}
+
+
+def _select_list(cols) -> str:
+    out = []
+    for c in cols:
+        if c in _TS_COLS:
+            out.append(_TS.format(c) + f" AS {c}")
+        elif c == "id":
+            out.append("id::text AS id")
+        else:
+            out.append(f'"{c}"')
+    return ", ".join(out)
+
+
+class PostGISStore(SqlStoreLogic):
+    """Interventions and sites in PostGIS (tables created on first use)."""
+
+    def __init__(self, url: str, *, boundaries=None, taxonomy=None) -> None:
+        super().__init__(boundaries=boundaries, taxonomy=taxonomy)
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self._local = threading.local()
+        with self._conn().transaction():
+            self._conn().execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            self._conn().execute(_SCHEMA)
+        row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'schema_version'").fetchone()
+        if int(row[0]) != SCHEMA_VERSION:
+            msg = f"{self._safe_url()}: store schema {row[0]} is not the supported {SCHEMA_VERSION}"
+            raise P4gnError(msg)
+
+    def _safe_url(self) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(self.url)
+        return f"postgresql://{info.get('host', '')}:{info.get('port', '')}/{info.get('dbname', '')}"
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            import psycopg
+
+            try:
+                conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.OperationalError as exc:
+                msg = f"cannot connect to the PostGIS store {self._safe_url()}: {exc}"
+                raise P4gnError(msg) from exc
+            self._local.conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _write(self):
+        conn = self._conn()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            yield cur
+
+    @contextlib.contextmanager
+    def _read(self):
+        conn = self._conn()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield cur
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- primitives ----------------------------------------------------------------------------
+    def _rows(self, cur, table: str, cols, where: str, params) -> list[dict]:
+        cur.execute(f"SELECT ST_AsBinary(geom), {_select_list(cols)} FROM {table} {where} ORDER BY fid", params)
+        raw = cur.fetchall()
+        geoms = shapely.from_wkb([bytes(r[0]) for r in raw])
+        return [dict(zip(cols, r[1:], strict=True), geometry=g) for r, g in zip(raw, geoms, strict=True)]
+
+    def _select_records(self, cur, ids, include_deleted):
+        clauses, params = [], []
+        if ids is not None:
+            clauses.append("id::text = ANY(%s)")
+            params.append(list(ids))
+        if not include_deleted:
+            clauses.append("NOT deleted")
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._rows(cur, "interventions", _REC_COLS, where, params)
+
+    @staticmethod
+    def _values(row: dict, cols) -> tuple:
+        return (shapely.to_wkb(row["geometry"], flavor="iso"), *(row[c] for c in cols))
+
+    def _insert_records(self, cur, rows):
+        cols = ", ".join(f'"{c}"' for c in _REC_COLS)
+        marks = ", ".join(["%s"] * len(_REC_COLS))
+        cur.executemany(
+            f"INSERT INTO interventions (geom, {cols}) VALUES (ST_GeomFromWKB(%s, 4326), {marks})",
+            [self._values(r, _REC_COLS) for r in rows],
+        )
+
+    def _update_record(self, cur, row):
+        sets = ", ".join(f'"{c}" = %s' for c in _REC_COLS[1:])
+        v = self._values(row, _REC_COLS)
+        cur.execute(f"UPDATE interventions SET geom = ST_GeomFromWKB(%s, 4326), {sets} WHERE id = %s",
+                    (v[0], *v[2:], v[1]))
+
+    def _select_sites(self, cur, ids):
+        where, params = "", []
+        if ids is not None:
+            where, params = "WHERE id = ANY(%s)", [list(ids)]
+        return self._rows(cur, "sites", _SITE_COLS, where, params)
+
+    def _site_values(self, row: dict) -> tuple:
+        from psycopg.types.json import Jsonb
+
+        return self._values(dict(row, aliases=Jsonb(row["aliases"]), sources=Jsonb(row["sources"])), _SITE_COLS)
+
+    def _insert_site(self, cur, row):
+        cols = ", ".join(f'"{c}"' for c in _SITE_COLS)
+        marks = ", ".join(["%s"] * len(_SITE_COLS))
+        cur.execute(f"INSERT INTO sites (geom, {cols}) VALUES (ST_GeomFromWKB(%s, 4326), {marks})",
+                    self._site_values(row))
+
+    def _update_site(self, cur, row):
+        sets = ", ".join(f'"{c}" = %s' for c in _SITE_COLS[1:])
+        v = self._site_values(row)
+        cur.execute(f"UPDATE sites SET geom = ST_GeomFromWKB(%s, 4326), {sets} WHERE id = %s", (v[0], *v[2:], v[1]))
+
+    def _insert_audit(self, cur, entries):
+        cur.executemany("INSERT INTO audit (entity, entity_id, action, who, at, before, after) "
+                        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)", entries)
+
+    def _bump_revision(self, cur):
+        cur.execute("UPDATE p4gn_meta SET value = (value::bigint + 1)::text WHERE key = 'revision'")
+
+    def _select_audit(self, cur, entity, entity_id, since_seq):
+        clauses, params = ["seq > %s"], [since_seq]
+        if entity:
+            clauses.append("entity = %s")
+            params.append(entity)
+        if entity_id:
+            clauses.append("entity_id = %s")
+            params.append(entity_id)
+        cur.execute(f"SELECT seq, entity, entity_id, action, who, {_TS.format('at')}, before::text, after::text "
+                    f"FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq", params)
+        return cur.fetchall()
+
+    # -- housekeeping ----------------------------------------------------------------------------
+    def data_version(self) -> str:
+        row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'revision'").fetchone()
+        return f"postgis:{self._safe_url()}:{row[0]}"
+
+    def check_integrity(self) -> list[str]:
+        problems = []
+        with self._read() as cur:
+            for table in ("interventions", "sites"):
+                cur.execute(f"SELECT count(*) FROM {table} WHERE NOT ST_IsValid(geom) OR ST_SRID(geom) <> 4326")
+                if (n := cur.fetchone()[0]):
+                    problems.append(f"{table}: {n} invalid geometries")
+            cur.execute("SELECT count(*) FROM interventions i WHERE NOT EXISTS (SELECT 1 FROM audit a "
+                        "WHERE a.entity = 'intervention' AND a.entity_id = i.id::text AND a.action = 'create')")
+            if (n := cur.fetchone()[0]):
+                problems.append(f"interventions: {n} records without a 'create' audit entry")
+        return problems
+
+    def backup(self, out: str) -> None:
+        """A consistent dump (``pg_dump`` custom format, one snapshot) while others write."""
+        pg_dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
+        tmp = f"{out}.partial"
+        res = subprocess.run([pg_dump, "--format=custom", f"--file={tmp}", f"--dbname={self.url}"],
+                             capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            msg = f"pg_dump failed: {res.stderr.strip()}"
+            raise P4gnError(msg)
+        os.replace(tmp, out)
