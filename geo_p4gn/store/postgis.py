@@ -28,7 +28,9 @@ DKI_BBOX = (106.35, -6.45, 107.0, -5.15)
 _BBOX_SQL = "ST_MakeEnvelope({}, {}, {}, {}, 4326)".format(*DKI_BBOX)
 _GEOM_CHECKS = (
     "CHECK (ST_SRID(geom) = 4326) "
-    "CHECK (GeometryType(geom) IN ('POINT', 'POLYGON', 'MULTIPOLYGON')) "
+    # a function of our own: PostGIS's geometry_columns view reads any "geometrytype(...)" check as the
+    # layer's type and would advertise a POINT layer to QGIS
+    "CHECK (p4gn_point_or_polygon(geom)) "
     "CHECK (ST_IsValid(geom)) "
     f"CHECK (ST_CoveredBy(geom, {_BBOX_SQL}))"
 )
@@ -36,6 +38,9 @@ _TS = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 _SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE OR REPLACE FUNCTION p4gn_point_or_polygon(g geometry) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT ST_GeometryType(g) IN ('ST_Point', 'ST_Polygon', 'ST_MultiPolygon') $$;
 CREATE TABLE IF NOT EXISTS p4gn_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS interventions (
     fid bigserial UNIQUE,
