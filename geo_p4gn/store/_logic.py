@@ -86,6 +86,15 @@ class SqlStoreLogic:
         self._boundaries = boundaries
         self._taxonomy = taxonomy
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
     # -- lazily loaded reference data ----------------------------------------------------------
     @property
     def boundaries(self):

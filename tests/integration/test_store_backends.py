@@ -16,10 +16,10 @@ from .test_store_contract import KEDAUNG, make
 
 def test_geopackage_layers_open_in_gdal(tmp_path, boundaries, taxonomy):
     path = tmp_path / "s.gpkg"
-    store = open_store(path, boundaries=boundaries, taxonomy=taxonomy)
     recs = [make(taxonomy, organisation=f"Org {i}") for i in range(25)]
-    store.add_many(recs, user="a")
-    store.upsert_site({"id": "kampung-uji", "name": "Uji", "geometry": shapely.Point(*KEDAUNG)}, user="a")
+    with open_store(path, boundaries=boundaries, taxonomy=taxonomy) as store:
+        store.add_many(recs, user="a")
+        store.upsert_site({"id": "kampung-uji", "name": "Uji", "geometry": shapely.Point(*KEDAUNG)}, user="a")
     frame = gpd.read_file(path, layer="interventions")
     assert len(frame) == 25 and frame.crs.to_epsg() == 4326
     assert sorted(frame["id"]) == sorted(r.id for r in recs)
@@ -38,13 +38,15 @@ def test_geopackage_audit_is_append_only(tmp_path, boundaries, taxonomy):
     path = tmp_path / "s.gpkg"
     store = open_store(path, boundaries=boundaries, taxonomy=taxonomy)
     store.add(make(taxonomy), user="a")
+    store.close()
     conn = sqlite3.connect(path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE audit SET who = 'someone else'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("DELETE FROM audit")
     conn.close()
-    assert store.audit_log()["who"].tolist() == ["a"]
+    with open_store(path, boundaries=boundaries, taxonomy=taxonomy) as store:
+        assert store.audit_log()["who"].tolist() == ["a"]
 
 
 def test_not_a_store_is_a_clear_error(tmp_path):
