@@ -149,13 +149,14 @@ def check_notes(text: str) -> str:
     return text
 
 
-def _blank(v: Any) -> bool:
+def is_blank(v: Any) -> bool:
+    """None, NaN or an empty or blank string."""
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
 def _geometry(raw: dict) -> BaseGeometry:
     geom = raw.get("geometry")
-    if not _blank(geom):
+    if not is_blank(geom):
         if isinstance(geom, str):
             try:
                 geom = shapely.from_wkt(geom)
@@ -176,7 +177,7 @@ def _geometry(raw: dict) -> BaseGeometry:
             msg = f"geometry: invalid {geom.geom_type} ({shapely.is_valid_reason(geom)}); it is not repaired"
             raise ValidationError(msg)
         return geom
-    if _blank(raw.get("lon")) or _blank(raw.get("lat")):
+    if is_blank(raw.get("lon")) or is_blank(raw.get("lat")):
         msg = "lat/lon: a location is required (latitude and longitude, or a geometry)"
         raise ValidationError(msg)
     lon, lat = parse_number(raw["lon"], "lon"), parse_number(raw["lat"], "lat")
@@ -202,7 +203,7 @@ def validate_record(
     prefix = f"{row}: " if row else ""
     try:
         rec_id = raw.get("id")
-        if _blank(rec_id):
+        if is_blank(rec_id):
             rec_id = new_id()
         else:
             try:
@@ -210,36 +211,36 @@ def validate_record(
             except ValueError:
                 msg = f"id: {rec_id!r} is not a UUID"
                 raise ValidationError(msg) from None
-        if _blank(raw.get("date")):
+        if is_blank(raw.get("date")):
             raise ValidationError("date: required")
         date = parse_date(raw["date"])
-        end = None if _blank(raw.get("end_date")) else parse_date(raw["end_date"], "end_date")
+        end = None if is_blank(raw.get("end_date")) else parse_date(raw["end_date"], "end_date")
         if end is not None and end < date:
             msg = f"end_date: {end} is before the date {date}"
             raise ValidationError(msg)
         if end == date:
             end = None
-        if _blank(raw.get("type")):
+        if is_blank(raw.get("type")):
             raise ValidationError("type: required")
         type_key = taxonomy.resolve_type(raw["type"])
-        if _blank(raw.get("actor")):
+        if is_blank(raw.get("actor")):
             raise ValidationError("actor: required")
         actor_key = taxonomy.resolve_actor(raw["actor"])
-        org = "" if _blank(raw.get("organisation")) else " ".join(str(raw["organisation"]).split())
+        org = "" if is_blank(raw.get("organisation")) else " ".join(str(raw["organisation"]).split())
         if not org:
             raise ValidationError("organisation: required")
         if len(org) > _MAX_ORG:
             msg = f"organisation: longer than {_MAX_ORG} characters"
             raise ValidationError(msg)
         participants = None
-        if not _blank(raw.get("participants")):
+        if not is_blank(raw.get("participants")):
             p = parse_number(raw["participants"], "participants")
             if p < 0 or p != int(p):
                 msg = f"participants: {raw['participants']!r} is not a whole number >= 0"
                 raise ValidationError(msg)
             participants = int(p)
-        notes = check_notes("" if _blank(raw.get("notes")) else str(raw["notes"]))
-        site_id = None if _blank(raw.get("site_id")) else str(raw["site_id"]).strip()
+        notes = check_notes("" if is_blank(raw.get("notes")) else str(raw["notes"]))
+        site_id = None if is_blank(raw.get("site_id")) else str(raw["site_id"]).strip()
         geom = _geometry(raw)
         kel = locate(geom) if locate is not None else None
     except ValueError as exc:  # ValidationError and LocationError are both ValueErrors

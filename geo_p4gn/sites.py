@@ -18,6 +18,7 @@ import shapely
 
 from . import settings
 from ._errors import ValidationError
+from .records import is_blank
 
 #: Columns of the site layer, in order (``geometry`` last).
 SITE_FIELDS = (
@@ -40,8 +41,10 @@ def validate_site(raw: dict, *, taxonomy, boundaries, row: str = "site") -> dict
     if not name or len(name) > 200:
         msg = f"{row}: name: required, at most 200 characters"
         raise ValidationError(msg)
-    aliases = [" ".join(str(a).split()) for a in raw.get("aliases") or [] if str(a).strip()]
-    ikrn = raw.get("ikrn") or None
+    aliases = raw.get("aliases")
+    aliases = [] if aliases is None or (not isinstance(aliases, list | tuple) and is_blank(aliases)) else aliases
+    aliases = [" ".join(str(a).split()) for a in aliases if str(a).strip()]
+    ikrn = None if is_blank(raw.get("ikrn")) else raw["ikrn"]
     if ikrn is not None:
         ikrn = taxonomy.resolve_ikrn(ikrn)
     geom = raw["geometry"]
