@@ -289,6 +289,12 @@ class Boundaries:
     def __post_init__(self) -> None:
         self._metric = self.kelurahan.to_crs(settings.metric_crs)
         self._metric.sindex  # build the tree once
+        geoms = self._metric.geometry.to_numpy()
+        self._edges = shapely.boundary(geoms)  # for the overlap rule (depth inside a polygon)
+        # everything within the gap tolerance of some kelurahan (+1 m: a buffer's arcs are chords), so that
+        # points outside it skip the nearest query
+        self._reach = shapely.buffer(shapely.union_all(geoms), settings.gap_tolerance_m + 1.0)
+        shapely.prepare(self._reach)
         self._codes = self.kelurahan["code"].to_numpy()
         self._to_metric = Transformer.from_crs(settings.crs, settings.metric_crs, always_xy=True)
 
@@ -311,18 +317,20 @@ class Boundaries:
         pos = np.flatnonzero(ok)
         x, y = self._to_metric.transform(lon[pos], lat[pos])
         pts = shapely.points(x, y)
-        geoms = self._metric.geometry.values
         inp, tree = self._metric.sindex.query(pts, predicate="intersects")
         if len(inp):
-            depth = shapely.distance(pts[inp], shapely.boundary(np.asarray(geoms)[tree]))
-            # per input point: deepest first, then lowest code (the layer is sorted by code)
-            order = np.lexsort((tree, -depth, inp))
+            hits = np.bincount(inp, minlength=len(pos))
+            multi = hits[inp] > 1
+            depth = np.zeros(len(inp))
+            # overlap rule: the polygon the point lies deepest in (only points in several polygons)
+            depth[multi] = shapely.distance(pts[inp[multi]], self._edges[tree[multi]])
+            order = np.lexsort((tree, -depth, inp))  # per point: deepest first, then lowest code
             inp, tree = inp[order], tree[order]
             first = np.r_[True, inp[1:] != inp[:-1]]
-            hits = np.bincount(inp, minlength=len(pos))
             idx[pos[inp[first]]] = tree[first]
             status[pos[inp[first]]] = np.where(hits[inp[first]] > 1, 1, 0)
         rest = np.flatnonzero(idx[pos] < 0)
+        rest = rest[shapely.contains_xy(self._reach, x[rest], y[rest])]
         if len(rest):
             (ri, tree), d = self._metric.sindex.nearest(
                 pts[rest], max_distance=settings.gap_tolerance_m, return_distance=True, return_all=True
