@@ -15,7 +15,7 @@ import sys
 from ._errors import P4gnError
 
 #: Modules that add subcommands (each defines ``register(subparsers)``).
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("geo_p4gn.cli_coverage", "geo_p4gn.cli_admin", "geo_p4gn.cli_data")
 
 
 def _cmd_boundaries(args: argparse.Namespace) -> int:
@@ -36,6 +36,22 @@ def _cmd_boundaries(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .seed import seed_store
+    from .store import open_store
+
+    with open_store(args.store) as store:
+        done = seed_store(store, starter=not args.no_starter)
+        print(f"store {store.url}: {done['sites']} seed sites and {done['interventions']} starter "
+              f"interventions added; {len(store.list_sites())} sites, {len(store.list())} interventions in all")
+    return 0
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
+                        "data/interventions/p4gn.gpkg)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached layers from the source files")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=_cmd_boundaries)
+    p = sub.add_parser("init", help="create the store if needed and add the seed sites and starter data")
+    add_store_argument(p)
+    p.add_argument("--no-starter", action="store_true", help="add the seed sites only")
+    p.set_defaults(func=_cmd_init)
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser

@@ -1,0 +1,42 @@
+"""geo_p4gn: the Streamlit app. Run it with ``make run`` (boundaries, offline assets, then streamlit).
+
+This script resolves the language, the signed-in user and the store, then shows the pages the user's
+role has (the services refuse the rest anyway). The pages live in ``app_pages/``; the UI helpers in
+``geo_p4gn_app/``; all logic in the ``geo_p4gn`` core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from geo_p4gn_app import session
+from geo_p4gn_app.i18n import t
+
+# a local image: emoji and :material/...: favicons are fetched from CDNs by the browser
+ICON = Path(__file__).resolve().parent / "geo_p4gn_app" / "icon.png"
+st.set_page_config(page_title="P4GN DKI Jakarta", page_icon=str(ICON), layout="wide",
+                   initial_sidebar_state="auto")
+
+ctx = session.resolve()
+if ctx is None:
+    st.stop()
+
+PAGES = (
+    # (file, url path, title key, icon, action the role needs)
+    ("app_pages/catat.py", "catat", "page_catat", ":material/add_location_alt:", "record"),
+    ("app_pages/cakupan.py", "cakupan", "page_cakupan", ":material/map:", "read"),
+    ("app_pages/unggah.py", "unggah", "page_unggah", ":material/upload_file:", "import"),
+    ("app_pages/situs.py", "situs", "page_situs", ":material/location_city:", "read_sites"),
+    ("app_pages/ekspor.py", "ekspor", "page_ekspor", ":material/download:", "export"),
+)
+allowed = [p for p in PAGES if ctx.can(p[4])]
+if not allowed:
+    st.error(t("no_pages", ctx.lang))
+    st.stop()
+# whoever records lands on the form; planners and managers on the coverage map
+default = allowed[0]
+pages = [st.Page(path, url_path=url, title=t(title, ctx.lang), icon=icon, default=(path == default[0]))
+         for path, url, title, icon, _ in allowed]
+st.navigation(pages).run()

@@ -1,0 +1,58 @@
+"""Ekspor: the shareable HTML map (:func:`geo_p4gn.services.export_html`) and the data exports (CSV, XLSX,
+GeoJSON, GeoPackage; :func:`geo_p4gn.services.export_records`) for the current filters.
+
+Files are built only when a download button is pressed (``data=callable, on_click="ignore"``: no rerun).
+Public exports need the ``export_public`` permission; the checkbox is shown to everyone who may export
+but only enabled for those who may publish, and the services refuse the rest anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from geo_p4gn import maps
+from geo_p4gn_app import data, downloads, filter_panel
+from geo_p4gn_app.session import Context, current
+
+
+def main(ctx: Context) -> None:
+    st.title(ctx.t("ekspor_title"))
+    st.caption(ctx.t("ekspor_filters"))
+    v = ctx.view()
+    sites = data.sites(v, ctx.user)
+    filters = filter_panel.panel(ctx, sites)
+    metric = st.session_state.get("view_metric") if st.session_state.get("view_metric") in maps.METRICS \
+        else "interventions"
+    filter_panel.write_url(filters, {"metric": metric})
+    n = data.filtered_count(v, ctx.user, filters)
+    st.caption(ctx.t("records_in_view", n=f"{n:,}".replace(",", ".")))
+
+    may_publish = ctx.can("export_public")
+    public = st.checkbox(ctx.t("public"), value=False, disabled=not may_publish, key="ekspor_public",
+                         help=None if may_publish else ctx.t("public_denied"))
+    public = public and may_publish
+    stamp = dt.date.today().strftime("%Y%m%d")
+    suffix = "-publik" if public else ""
+
+    st.subheader(ctx.t("html_title"))
+    st.caption(ctx.t("html_help"))
+    st.download_button(ctx.t("html_download"), data=lambda: downloads.html_map(ctx.store, ctx.user, filters, public=public, lang=ctx.lang,
+                                                       metric=metric),
+                       file_name=f"peta-p4gn-{stamp}{suffix}.html", mime="text/html", on_click="ignore",
+                       type="primary", icon=":material/map:", key="ekspor_html")
+
+    st.subheader(ctx.t("data_title"))
+    hxl = st.checkbox(ctx.t("hxl"), value=False, key="ekspor_hxl")
+    cols = st.columns(len(downloads.FORMATS))
+    for col, (fmt, ext, label, mime) in zip(cols, downloads.FORMATS):
+        with col:
+            st.download_button(ctx.t("data_download", fmt=label),
+                               data=lambda fmt=fmt: downloads.records_file(ctx.store, ctx.user, fmt, filters,
+                                                                           public=public, hxl=hxl, lang=ctx.lang),
+                               file_name=f"intervensi-p4gn-{stamp}{suffix}.{ext}", mime=mime, on_click="ignore",
+                               icon=":material/download:", key=f"ekspor_{fmt}", width="stretch")
+
+
+main(current())

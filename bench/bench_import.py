@@ -1,0 +1,178 @@
+"""Import 100 000 rows (read, validate, assign kelurahan, commit) against a floor measured in the same run.
+
+The floor is what no importer can avoid: one bulk spatial-index query of the same points against the
+kelurahan layer, and a raw ``executemany`` of the same rows into the same kind of store (a new
+GeoPackage store made by :func:`geo_p4gn.store.open_store`: the same table, indexes, connection
+settings and spatial index), in one transaction, the spatial index filled in bulk (no per-row trigger;
+see :func:`floor`). No audit rows, no validation. The import is :func:`geo_p4gn.importers.import_file`
+on a CSV of the rows (ids, mixed date spellings, labels, 10 % decimal commas) into another new store.
+Goal (issue 3): import <= 3 s and <= 3x the floor on a 2-core machine.
+
+Run: ``python -m bench.bench_import [ROWS] [--naive] [--profile]`` (GEO_P4GN_BOUNDARY_MIRROR set when
+offline). ``--naive`` also measures the rows going in through the per-row GeoPackage triggers;
+``--profile`` prints where the import spends its time.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import csv
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+GOAL_SECONDS = 3.0
+GOAL_RATIO = 3.0
+
+
+def make_csv(path: Path, n: int, boundaries, taxonomy, seed: int = 7) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A realistic file: ids, mixed date spellings, labels and keys, a decimal comma now and then."""
+    rng = np.random.default_rng(seed)
+    kel = boundaries.kelurahan
+    reps = shapely.point_on_surface(kel.geometry.values)
+    pick = rng.integers(0, len(kel), n)
+    # points near each kelurahan's representative point (a few metres), all inside DKI
+    lon = np.round(shapely.get_x(reps)[pick] + rng.uniform(-2e-5, 2e-5, n), 6)
+    lat = np.round(shapely.get_y(reps)[pick] + rng.uniform(-2e-5, 2e-5, n), 6)
+    types = [t.key for t in taxonomy.types] + [t.id for t in taxonomy.types]
+    actors = [a.key for a in taxonomy.actors] + [a.en for a in taxonomy.actors]
+    orgs = [f"Karang Taruna RW {i:02d}" for i in range(1, 40)] + ["BNNP DKI Jakarta", "Universitas Indonesia"]
+    days = rng.integers(0, 366, n)
+    ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n)]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "tanggal", "jenis", "aktor", "organisasi", "peserta", "catatan", "lintang", "bujur"])
+        base = np.datetime64("2024-01-01")
+        for i in range(n):
+            d = (base + days[i]).astype(object)
+            date = d.isoformat() if i % 2 else d.strftime("%d/%m/%Y")
+            la, lo = f"{lat[i]:.6f}", f"{lon[i]:.6f}"
+            if i % 10 == 0:
+                la, lo = la.replace(".", ","), lo.replace(".", ",")
+            w.writerow([ids[i], date, types[i % len(types)], actors[i % len(actors)], orgs[i % len(orgs)],
+                        int(rng.integers(5, 300)), "Kegiatan rutin" if i % 7 == 0 else "", la, lo])
+    return lon, lat, ids
+
+
+def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], boundaries,
+          triggers: bool = False) -> dict[str, float]:
+    """Bulk spatial-index query + raw executemany of the same rows into a new store of the same kind.
+
+    Without ``triggers`` (the default floor) the rows go in the least a valid GeoPackage needs: one
+    transaction, the per-row R-tree and feature-count triggers dropped, the R-tree filled from envelopes
+    in one executemany, the count set once, the triggers put back. With ``triggers`` they go in as GDAL
+    writes them, one trigger call per row (the naive floor).
+    """
+    from geo_p4gn.store import open_store
+    from geo_p4gn.store.geopackage import encode
+
+    t0 = time.perf_counter()
+    x, y = boundaries._to_metric.transform(lon, lat)
+    inp, tree = boundaries._metric.sindex.query(shapely.points(x, y), predicate="intersects")
+    first = np.r_[True, inp[1:] != inp[:-1]]
+    codes = np.full(len(lon), None, dtype=object)
+    codes[inp[first]] = boundaries._codes[tree[first]]
+    t1 = time.perf_counter()
+    store = open_store(store_path, boundaries=boundaries)
+    conn = store._conn()
+    cols = list(store._REC_COLS)
+    now = "2026-11-27T00:00:00.000Z"
+    t2 = time.perf_counter()
+    geoms = shapely.points(lon, lat)
+    blobs = encode(geoms)
+    rows = [
+        (blob, i, "2024-01-01", None, "deklarasi", "komunitas", "Karang Taruna", None, c, 10, "", "bench", now,
+         "bench", now, 0, 1, "0" * 64, "0" * 64)
+        for blob, i, c in zip(blobs, ids, codes, strict=True)
+    ]
+    sql = f"INSERT INTO interventions (geom, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})"
+    conn.execute("BEGIN IMMEDIATE")
+    if triggers:
+        conn.executemany(sql, rows)
+    else:
+        names = ("rtree_interventions_geom_insert", "trigger_insert_feature_count_interventions")
+        ddl = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)",
+                           names).fetchall()
+        for name, _ in ddl:
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.executemany(sql, rows)
+        b = shapely.bounds(geoms)
+        conn.executemany("INSERT INTO rtree_interventions_geom VALUES (?, ?, ?, ?, ?)",
+                         [(k + 1, *b[k, [0, 2, 1, 3]].tolist()) for k in np.lexsort((b[:, 1], b[:, 0])).tolist()])
+        conn.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE table_name = 'interventions'", (len(rows),))
+        for _, text in ddl:
+            conn.execute(text)
+    conn.execute("COMMIT")
+    t3 = time.perf_counter()
+    problems = store.check_integrity()
+    store.close()
+    if problems:
+        msg = f"the floor's store is not sound: {problems}"
+        raise RuntimeError(msg)
+    return {"spatial index query": t1 - t0, "rows + executemany + commit": t3 - t2, "floor": (t1 - t0) + (t3 - t2)}
+
+
+def main(argv: list[str]) -> int:
+    from geo_p4gn.boundaries import load_boundaries
+    from geo_p4gn.importers import import_file
+    from geo_p4gn.store import open_store
+    from geo_p4gn.taxonomy import load_taxonomy
+
+    args = [a for a in argv if not a.startswith("--")]
+    n = int(args[0]) if args else 100_000
+    profile = "--profile" in argv
+    boundaries, taxonomy = load_boundaries(), load_taxonomy()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        src = tmp / "rows.csv"
+        lon, lat, ids = make_csv(src, n, boundaries, taxonomy)
+        fl = floor(tmp / "floor.gpkg", lon, lat, ids, boundaries)
+        naive = floor(tmp / "naive.gpkg", lon, lat, ids, boundaries, triggers=True) if "--naive" in argv else None
+
+        store = open_store(tmp / "import.gpkg", boundaries=boundaries, taxonomy=taxonomy)
+        stages: dict[str, float] = {}
+        last = [time.perf_counter(), None]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            if last[1] is not None:
+                stages[last[1]] = stages.get(last[1], 0.0) + now - last[0]
+            last[:] = [now, stage]
+
+        prof = cProfile.Profile() if profile else None
+        t0 = time.perf_counter()
+        if prof:
+            prof.enable()
+        report = import_file(store, src, user="bench", progress=progress)
+        if prof:
+            prof.disable()
+        took = time.perf_counter() - t0
+        progress("end", 0, 0)
+        stored = len(store.list())
+        store.close()
+    print(f"rows: {n} (file {src.name}), accepted {report.accepted}, rejected {report.rejected}, stored {stored}")
+    for k, v in fl.items():
+        print(f"floor  {k:<28} {v:7.3f} s")
+    if naive:
+        print(f"naive floor (per-row GeoPackage triggers) {naive['floor']:7.3f} s")
+    for k, v in stages.items():
+        print(f"import {k:<28} {v:7.3f} s")
+    ratio = took / fl["floor"]
+    print(f"import total                        {took:7.3f} s  = {ratio:.2f}x the floor "
+          f"(goal <= {GOAL_SECONDS:g} s and <= {GOAL_RATIO:g}x): "
+          f"{'met' if took <= GOAL_SECONDS and ratio <= GOAL_RATIO else 'NOT met'}")
+    if prof:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,138 @@
+"""``geo-p4gn coverage`` and ``geo-p4gn gaps``: thin entry points over :mod:`geo_p4gn.coverage`.
+
+The store is chosen as in the other commands (``--store`` or ``GEO_P4GN_STORE``); the boundaries and the
+taxonomy are the project's. Output is CSV (one header row, empty cells for NA, ISO dates) or JSON (a list
+of objects with the documented columns, ``null`` for NA). Percentages are rounded to 2 decimals on output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+
+from . import coverage, settings
+from ._errors import P4gnError
+from .filters import Filters, add_filter_arguments, filters_from_args
+from .records import parse_date
+
+
+def _open_store(url: str):
+    try:
+        from .store import open_store
+    except ImportError as exc:  # the store package is written separately
+        msg = f"cannot open the store {url!r}: geo_p4gn.store.open_store is not available ({exc})"
+        raise P4gnError(msg) from exc
+    return open_store(url)
+
+
+def _load_areas() -> pd.DataFrame:
+    from .boundaries import load_boundaries
+
+    return load_boundaries().kelurahan
+
+
+def _load_taxonomy():
+    from .taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
+def load_inputs(store_url: str | None, filters: Filters):
+    """Records (every filter is applied by coverage; the store only trims what lies after the window),
+    sites, the kelurahan table and the taxonomy."""
+    store = _open_store(store_url or settings.store_url)
+    try:
+        records = store.list(Filters(date_to=filters.date_to))
+        sites = store.list_sites()
+    finally:
+        store.close()
+    return records, sites, _load_areas(), _load_taxonomy()
+
+
+# -- output ------------------------------------------------------------------------------------------
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d").astype(object)
+        elif col.startswith("pct_"):
+            out[col] = out[col].round(2)
+    out = out.astype(object)
+    return out.where(out.notna(), None)
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    msg = f"cannot write {type(value).__name__} as JSON"
+    raise TypeError(msg)
+
+
+def format_table(frame: pd.DataFrame, fmt: str) -> str:
+    """The frame as CSV or JSON text (see the module docstring)."""
+    plain = _plain(frame)
+    if fmt == "json":
+        return json.dumps(plain.to_dict("records"), default=_json_default, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
+        return plain.to_csv(index=False, lineterminator="\n")
+    msg = f"format must be csv or json, not {fmt!r}"
+    raise P4gnError(msg)
+
+
+# -- commands ---------------------------------------------------------------------------------------------
+def _as_of(args: argparse.Namespace):
+    return parse_date(args.as_of, "--as-of") if args.as_of else None
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    filters = filters_from_args(args)
+    records, sites, areas, taxonomy = load_inputs(args.store, filters)
+    table = coverage.coverage_table(records, sites, areas, taxonomy, args.level, filters, as_of=_as_of(args))
+    sys.stdout.write(format_table(table, args.format))
+    return 0
+
+
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    filters = filters_from_args(args)
+    levels = tuple(lv.strip() for v in (args.level or ["site,kelurahan"]) for lv in v.split(",") if lv.strip())
+    records, sites, areas, taxonomy = load_inputs(args.store, filters)
+    gaps = coverage.gap_list(records, sites, areas, taxonomy, filters, levels=levels, as_of=_as_of(args))
+    sys.stdout.write(format_table(gaps, args.format))
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_filter_arguments(p)
+    p.add_argument("--as-of", metavar="DATE", help="the day days_since_last counts to (default today)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--store", metavar="URL", help="a GeoPackage path or postgresql:// URL (default GEO_P4GN_STORE)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "coverage", help="the coverage table (reached, covered, completeness) of target sites or areas",
+        description="Print the coverage table; columns are documented in docs/coverage.md.")
+    p.add_argument("--level", choices=coverage.LEVELS, default="kelurahan")
+    _common(p)
+    p.set_defaults(func=_cmd_coverage)
+
+    g = subparsers.add_parser(
+        "gaps", help="targets with nothing in the window, then those missing types or actor classes",
+        description="Print the ranked gap list (only targets; a kelurahan with no target site is not a gap).")
+    g.add_argument("--level", action="append", metavar="LEVEL",
+                   help=f"levels to list, repeat or comma-separate ({', '.join(coverage.LEVELS)}; "
+                        "default site,kelurahan)")
+    _common(g)
+    g.set_defaults(func=_cmd_gaps)

@@ -1,0 +1,163 @@
+"""``geo-p4gn import`` and ``geo-p4gn export``: thin entry points over :mod:`geo_p4gn.importers` and
+:mod:`geo_p4gn.export_data` (and :mod:`geo_p4gn.export_html` for ``export html``).
+
+Exit status of ``import``: 0 when the file was processed (whether or not some rows were rejected), 2 when
+it could not be read or stored at all (then nothing was written). ``--json`` prints
+``{"accepted", "rejected", "duplicates", "conflicts", ...}`` on standard output, or ``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+
+from ._errors import P4gnError
+from .filters import add_filter_arguments, filters_from_args
+
+#: Rows from which ``import`` draws a progress bar (on a terminal only).
+PROGRESS_ROWS = 5000
+#: Reasons ``import`` prints before pointing to ``--rejects``.
+SHOWN_REJECTS = 20
+EXPORT_FORMATS = ("csv", "xlsx", "geojson", "gpkg", "html")
+_STAGES = ("read", "validate", "locate", "write")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "import", help="import interventions from a CSV, XLSX, GeoJSON or KoboToolbox/ODK export",
+        description="Each row is stored or rejected with a reason naming its row (the header is row 1) and "
+                    "column. Valid rows are stored in one transaction; a file that cannot be read changes nothing.",
+    )
+    p.add_argument("file", help="the file to import")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.add_argument("--rejects", metavar="OUT.csv",
+                   help="write the rejected rows, with their reasons, to a CSV you can fix and import again")
+    p.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
+                                   "data/interventions/p4gn.gpkg)")
+    p.add_argument("--user", help="who is importing (recorded in the audit log; default: your login name)")
+    p.set_defaults(func=cmd_import)
+
+    e = sub.add_parser(
+        "export", help="export the (filtered) interventions: csv, xlsx, geojson, gpkg or an html map",
+        description="Only allow-listed columns are written (see geo_p4gn.export_data); --public generalises "
+                    "locations to the kelurahan and leaves out ids, notes and sites.",
+    )
+    e.add_argument("format", choices=EXPORT_FORMATS)
+    e.add_argument("out", help="the file to write")
+    e.add_argument("--public", action="store_true", help="the public version (generalised, no free text)")
+    e.add_argument("--hxl", action="store_true", help="csv: add an HXL hashtag row under the header")
+    e.add_argument("--lang", choices=("id", "en"), default="id", help="labels in Indonesian (id) or English (en)")
+    e.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
+                                   "data/interventions/p4gn.gpkg)")
+    h = e.add_argument_group("html map")
+    h.add_argument("--metric", help="html: the choropleth's metric (default: interventions)")
+    h.add_argument("--tiles", default="", metavar="URL", help="html: background tiles (default: none, offline)")
+    add_filter_arguments(e)
+    e.set_defaults(func=cmd_export)
+
+
+class _Bar:
+    """A one-line progress bar on standard error: the import's stages, then the rows of each."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.last = stream, 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        k = _STAGES.index(stage) if stage in _STAGES else 0
+        frac = (k + (done / total if total else 0)) / len(_STAGES)
+        if now - self.last < 0.1 and frac < 1:
+            return
+        self.last = now
+        width = 30
+        fill = int(width * frac)
+        self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {frac:4.0%} {stage:<8} {done}/{total} rows")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _rows_hint(path: str) -> int:
+    """A cheap guess of the rows in a file (its lines), to decide whether to draw a bar."""
+    try:
+        with open(path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_file
+    from .store import open_store
+
+    user = args.user or _login()
+    bar = None
+    if sys.stderr.isatty() and not args.json and _rows_hint(args.file) >= PROGRESS_ROWS:
+        bar = _Bar(sys.stderr)
+    try:
+        with open_store(args.store) as store:
+            report = import_file(store, args.file, user=user, dry_run=args.dry_run, rejects_path=args.rejects,
+                                 progress=bar)
+    except P4gnError as exc:
+        if bar:
+            bar.close()
+        if args.json:
+            print(json.dumps({"error": str(exc), "file": args.file}, ensure_ascii=False))
+            return 2
+        raise
+    if bar:
+        bar.close()
+    if args.json:
+        out = report.summary() | {"rows": report.rows, "dry_run": report.dry_run, "file": report.path,
+                                  "rejects_file": report.rejects_path,
+                                  "rejects": [{"row": r.row, "field": r.field, "reason": r.reason}
+                                              for r in report.rejects[:1000]]}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    s = report.summary()
+    what = "would be stored (dry run: nothing written)" if report.dry_run else "stored"
+    print(f"{report.path}: {report.rows} rows: {s['accepted']} {what}, {s['duplicates']} already stored, "
+          f"{s['rejected']} rejected, {s['conflicts']} conflicts")
+    if report.ignored_columns:
+        print(f"columns ignored: {', '.join(report.ignored_columns)}")
+    for r in report.rejects[:SHOWN_REJECTS]:
+        print(f"  {r.reason}")
+    if len(report.rejects) > SHOWN_REJECTS:
+        print(f"  ... and {len(report.rejects) - SHOWN_REJECTS} more")
+    if report.rejects_path:
+        print(f"rejected rows written to {report.rejects_path}: fix them there and import that file")
+    elif report.rejects:
+        print("use --rejects OUT.csv to get the rejected rows in a file you can fix and import again")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "html":
+        if args.hxl:
+            msg = "--hxl is for csv exports"
+            raise P4gnError(msg)
+        from .export_html import export_html_from_args
+
+        return export_html_from_args(args)
+    from .export_data import export_records
+    from .store import open_store
+
+    with open_store(args.store) as store:
+        n = export_records(store, args.out, args.format, filters_from_args(args), public=args.public,
+                           hxl=args.hxl, lang=args.lang)
+    kind = "public" if args.public else "internal"
+    print(f"wrote {args.out}: {n} records ({kind} {args.format})")
+    return 0
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a container
+        return "cli"

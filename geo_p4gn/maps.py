@@ -1,0 +1,688 @@
+"""Folium maps of P4GN coverage, shared by the Streamlit app and the shareable HTML export.
+
+The map has a choropleth of one metric per area with a legend, kecamatan / kota outlines, site markers
+coloured by completeness, and one toggle per intervention type. It computes no metric: the caller
+passes the values (from :mod:`geo_p4gn.coverage`), and this module draws them.
+
+Safe by construction
+--------------------
+folium's ``Popup``, ``Tooltip``, ``GeoJsonTooltip`` and ``GeoJsonPopup`` put text into ``innerHTML`` or
+JavaScript template literals, and ``GeoJson`` embeds every column of a frame (see stack-facts). None of
+them is used here. Instead:
+
+- :func:`feature_collection` keeps ONLY the properties it is given by name; anything else in the
+  frame never reaches the page. Geometry is simplified and rounded to about 1 m (5 decimals).
+- Data reaches JavaScript only as JSON through :func:`to_js` (``<``, ``>``, ``&``, ``'``, U+2028/9
+  as ``\\uXXXX``, so ``</script>`` cannot end the script), and tooltips, popups and the legend are built
+  in the browser with ``textContent``: no string is ever parsed as HTML or as a template.
+- Text that lands in HTML (layer names, which Leaflet's layer control sets as ``innerHTML``; page text
+  of the export) goes through :func:`esc`: ``html.escape`` and then backslash, backtick and ``$`` as
+  entities, so it stays inert even if a later change moves it into a JS template literal.
+- Colours are checked against ``#rgb``/``#rrggbb`` in Python and again in the browser.
+
+Examples
+--------
+>>> esc('<img src=x onerror="${alert(1)}">')
+'&lt;img src=x onerror=&quot;&#36;{alert(1)}&quot;&gt;'
+>>> to_js("</script>")
+'"\\\\u003c/script\\\\u003e"'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from . import settings
+from ._errors import P4gnError
+
+#: Coordinates are written with this many decimals (1e-5 degree is about 1.1 m in Jakarta).
+PRECISION = 5
+#: Highest zoom of every map (a MarkerCluster or a tile-less map needs one).
+MAX_ZOOM = 19
+#: Initial view: mainland DKI Jakarta (Kepulauan Seribu stays on the map, one zoom-out away).
+MAINLAND_BOUNDS = ((-6.38, 106.68), (-6.08, 106.98))
+
+# Sequential classes for counts and shares (ColorBrewer YlGnBu), and the colour of "none / no data".
+SEQUENTIAL = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+NONE_COLOR = "#f0f0f0"
+# Site completeness, from nothing (red) to every type (green) (ColorBrewer RdYlGn).
+COMPLETENESS = ((0.0, "#d7191c"), (1 / 3, "#fdae61"), (2 / 3, "#ffffbf"), (1.0 - 1e-9, "#a6d96a"),
+                (1.0, "#1a9641"))
+# Intervention types, by their position in the taxonomy (ColorBrewer Dark2, then Set1).
+TYPE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+               "#e41a1c", "#377eb8", "#4daf4a", "#984ea3")
+
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+
+TEXT = {
+    "id": {
+        "sites": "Situs", "kelurahan": "Kelurahan", "kecamatan": "Kecamatan", "kota": "Kota/Kabupaten",
+        "completeness": "Kelengkapan jenis intervensi", "no_data": "tidak ada data", "none": "belum ada",
+        "interventions": "intervensi",
+    },
+    "en": {
+        "sites": "Sites", "kelurahan": "Kelurahan (urban village)", "kecamatan": "Kecamatan (district)",
+        "kota": "Kota (city)", "completeness": "Intervention type completeness", "no_data": "no data",
+        "none": "none yet", "interventions": "interventions",
+    },
+}
+
+
+def text(key: str, lang: str = "id") -> str:
+    return TEXT["en" if lang == "en" else "id"][key]
+
+
+#: Choropleth metrics, all read from a coverage table (:func:`geo_p4gn.coverage.coverage_table`):
+#: key -> (is a 0..1 share, Bahasa Indonesia label, English label).
+METRICS = {
+    "interventions": (False, "Jumlah intervensi", "Interventions"),
+    "type_completeness": (True, "Kelengkapan jenis intervensi", "Intervention type completeness"),
+    "actor_completeness": (True, "Kelengkapan aktor pentahelix", "Penta-helix actor completeness"),
+    "sites_reached": (True, "Situs sasaran yang dijangkau", "Target sites reached"),
+}
+
+
+def metric_values(table: pd.DataFrame, metric: str) -> pd.Series:
+    """A metric of a coverage table, indexed by ``code`` (shares as 0..1; NaN where undefined)."""
+    if metric not in METRICS:
+        msg = f"metric must be one of {', '.join(METRICS)}, not {metric!r}"
+        raise P4gnError(msg)
+    t = table.set_index("code")
+    if metric == "interventions":
+        out = t["interventions"].astype("float64")
+    elif metric == "type_completeness":
+        out = t["types_done"] / t["types_total"].where(t["types_total"] > 0)
+    elif metric == "actor_completeness":
+        out = t["actors_done"] / t["actors_total"].where(t["actors_total"] > 0)
+    else:
+        out = t["pct_sites_reached"].astype("float64") / 100.0
+    return out.astype("float64")
+
+
+def metric_label(metric: str, lang: str = "id") -> str:
+    _, label_id, label_en = METRICS[metric]
+    return label_en if lang == "en" else label_id
+
+
+# -- escaping -----------------------------------------------------------------------------------------
+_TEMPLATE_CHARS = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
+
+
+def esc(value) -> str:
+    """Text for HTML content or a quoted attribute: ``html.escape`` (quotes included), then ``\\``,
+    backtick and ``$`` as entities (inert even inside a JS template literal)."""
+    return html.escape("" if value is None else str(value), quote=True).translate(_TEMPLATE_CHARS)
+
+
+_JS_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027",
+                            "`": "\\u0060", "$": "\\u0024", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _plain(value):
+    """JSON-able plain values: numpy scalars to Python, NaN/NA/NaT to None, dates to ISO strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    return value
+
+
+def _json_default(value):
+    """What ``json`` cannot write itself: numpy scalars and arrays, NA, dates."""
+    plain = _plain(value)
+    if plain is value:
+        msg = f"{type(value).__name__} is not JSON serializable"
+        raise TypeError(msg)
+    return plain
+
+
+def to_js(value) -> str:
+    """A JSON literal that is safe inside a ``<script>`` element and in JavaScript code.
+
+    ``<``, ``>``, ``&``, ``'``, backtick, ``$`` and U+2028/9 are written as ``\\uXXXX`` escapes: the
+    literal cannot end the script, and holds nothing a template literal would interpret. NaN and
+    infinities are written as ``null``.
+    """
+    try:  # the fast path: plain data (geometry coordinates are plain floats)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+    except ValueError:  # a NaN somewhere: walk the value once
+        text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.translate(_JS_UNSAFE)
+
+
+def check_color(color: str) -> str:
+    if not isinstance(color, str) or not _COLOR.fullmatch(color):
+        msg = f"colour {color!r} is not #rgb or #rrggbb"
+        raise P4gnError(msg)
+    return color
+
+
+# -- geometry -----------------------------------------------------------------------------------------
+def simplify(geoms, precision: int = PRECISION) -> np.ndarray:
+    """Geometry as sent to a browser: simplified and snapped to a 10^-precision degree grid.
+
+    At 5 decimals the grid is about 1.1 m; vertices that move less than that are dropped first.
+    """
+    grid = 10.0 ** -precision
+    values = np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+    return shapely.set_precision(shapely.simplify(values, grid, preserve_topology=True), grid)
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame, properties: Sequence[str] = (), *, precision: int = PRECISION
+) -> dict:
+    """A GeoJSON FeatureCollection with ONLY the named columns as properties (the allow-list).
+
+    Geometry is in EPSG:4326, simplified and rounded (:func:`simplify`); empty geometries are skipped.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> f = gpd.GeoDataFrame({"code": ["a"], "secret": ["x"]},
+    ...                      geometry=[shapely.Point(106.8123456, -6.2)], crs="EPSG:4326")
+    >>> feature_collection(f, ["code"])["features"][0]
+    {'type': 'Feature', 'properties': {'code': 'a'}, 'geometry': {'type': 'Point', 'coordinates': [106.81235, -6.2]}}
+    """
+    if frame.crs is not None and not frame.crs.equals(settings.crs):
+        frame = frame.to_crs(settings.crs)
+    missing = [c for c in properties if c not in frame.columns]
+    if missing:
+        msg = f"feature_collection: columns {missing} are not in the frame"
+        raise P4gnError(msg)
+    geoms = simplify(frame.geometry, precision)
+    props = frame[list(properties)].to_dict("records") if properties else [{}] * len(frame)
+    features = []
+    for geom, prop in zip(geoms, props):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        features.append({"type": "Feature", "properties": _plain(prop),
+                         "geometry": json.loads(shapely.to_geojson(geom))})
+    return {"type": "FeatureCollection", "features": features}
+
+
+# -- map elements -------------------------------------------------------------------------------------
+_SUPPORT_CSS = """
+.leaflet-container { background: #e8eef3; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.gp-pop { max-width: 300px; }
+.gp-pop strong { display: block; margin: 4px 0 2px; }
+.gp-pop table { border-collapse: collapse; font-size: 12px; }
+.gp-pop th { text-align: left; font-weight: normal; color: #555; padding: 1px 8px 1px 0; vertical-align: top; }
+.gp-pop td { padding: 1px 0; }
+.gp-legend { background: #fff; padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+  font-size: 12px; line-height: 1.5; max-width: 230px; }
+.gp-legend b { display: block; margin-top: 4px; }
+.gp-legend-title { cursor: pointer; }
+.gp-legend-title::after { content: " \\25BE"; color: #888; }
+.gp-collapsed .gp-legend-items { display: none; }
+.gp-legend i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
+  border: 1px solid #888; }
+"""
+
+# Tooltips, popups and the legend are built with textContent: no data is ever parsed as HTML.
+_SUPPORT_JS = """
+window.geoP4gn = window.geoP4gn || (function () {
+  var COLOR = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
+  function el(tag, cls, txt) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (txt !== undefined && txt !== null) { e.textContent = String(txt); }
+    return e;
+  }
+  function swatch(color) {
+    var i = el('i');
+    if (COLOR.test(color)) { i.style.backgroundColor = color; }
+    return i;
+  }
+  function popup(sections) {
+    var box = el('div', 'gp-pop');
+    sections.forEach(function (s) {
+      box.appendChild(el('strong', null, s.t));
+      var t = el('table');
+      (s.r || []).forEach(function (row) {
+        var tr = t.insertRow();
+        tr.appendChild(el('th', null, row[0]));
+        tr.appendChild(el('td', null, row[1]));
+      });
+      box.appendChild(t);
+    });
+    return box;
+  }
+  function bind(feature, layer, sticky) {
+    var p = feature.properties || {};
+    if (p._t) { layer.bindTooltip(el('div', null, p._t), {sticky: sticky}); }
+    if (p._p && p._p.length) { layer.bindPopup(function () { return popup(p._p); }, {maxWidth: 320}); }
+  }
+  function legend(div, spec) {
+    var title = el('strong', 'gp-legend-title', spec.t), items = el('div', 'gp-legend-items');
+    title.setAttribute('role', 'button');
+    title.tabIndex = 0;
+    title.addEventListener('click', function () { div.classList.toggle('gp-collapsed'); });
+    div.appendChild(title);
+    spec.s.forEach(function (section) {
+      if (section.t) { items.appendChild(el('b', null, section.t)); }
+      section.i.forEach(function (item) {
+        var row = el('div');
+        row.appendChild(swatch(item[0]));
+        row.appendChild(document.createTextNode(String(item[1])));
+        items.appendChild(row);
+      });
+    });
+    div.appendChild(items);
+    if (window.matchMedia && window.matchMedia('(max-width: 600px)').matches) { div.classList.add('gp-collapsed'); }
+    return div;
+  }
+  return {el: el, popup: popup, bind: bind, legend: legend};
+})();
+"""
+
+
+class Support(MacroElement):
+    """The browser helpers (``window.geoP4gn``) and styles every element of this module needs.
+
+    The script is part of the map's own script, not of the page header: ``st_folium`` copies the header
+    with ``innerHTML``, which never runs scripts. :func:`base_map` adds it; see :func:`add_support`.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+        {% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "GeoP4gnSupport"
+        self.css, self.js = _SUPPORT_CSS, _SUPPORT_JS
+
+
+def add_support(m) -> folium.Map:
+    """Give a map the :class:`Support` element, first among its children (once)."""
+    if not any(isinstance(el, Support) for el in m._children.values()):
+        m.add_child(Support(), index=0)
+    return m
+
+
+class DataLayer(Layer):
+    """A GeoJSON layer drawn from allow-listed properties, with safe tooltips and popups.
+
+    Feature properties with a meaning here: ``_s`` per-feature Leaflet style (e.g. ``fillColor``,
+    ``radius``), ``_t`` tooltip text, ``_p`` popup sections ``[{"t": title, "r": [[label, value], ...]}]``.
+    Points are drawn as circle markers. Everything else in the properties is carried as data (for the app).
+    The map needs the :class:`Support` element (:func:`base_map` adds it; else :func:`add_support`).
+
+    Parameters
+    ----------
+    data : a FeatureCollection from :func:`feature_collection`
+    name : the layer's name in the layer control (escaped here: Leaflet sets it as HTML)
+    style : Leaflet path options shared by every feature
+    sticky : tooltips follow the mouse (polygons) or sit on the feature (points)
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.geoJSON({{ this.data_js }}, {
+                style: function (f) {
+                    return Object.assign({}, {{ this.style_js }}, (f.properties && f.properties._s) || {});
+                },
+                pointToLayer: function (f, latlng) {
+                    return L.circleMarker(latlng,
+                        Object.assign({}, {{ this.style_js }}, (f.properties && f.properties._s) || {}));
+                },
+                onEachFeature: function (f, layer) { geoP4gn.bind(f, layer, {{ this.sticky_js }}); },
+                interactive: {{ this.interactive_js }}
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict, name: str, *, style: Mapping | None = None, sticky: bool = True,
+                 interactive: bool = True, overlay: bool = True, control: bool = True, show: bool = True):
+        super().__init__(name=esc(name), overlay=overlay, control=control, show=show)
+        self._name = "DataLayer"
+        for feature in data.get("features", []):
+            s = (feature.get("properties") or {}).get("_s") or {}
+            for key in ("color", "fillColor"):
+                if key in s:
+                    check_color(s[key])
+        for key in ("color", "fillColor"):
+            if style and key in style:
+                check_color(style[key])
+        self.data_js = to_js(data)
+        self.style_js = to_js(dict(style or {}))
+        self.sticky_js = to_js(bool(sticky))
+        self.interactive_js = to_js(bool(interactive))
+        self.feature_count = len(data.get("features", []))
+
+
+class Legend(MacroElement):
+    """A legend control: a title and sections of (colour, label) items, built with textContent."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var control = L.control({position: {{ this.position_js }}});
+                control.onAdd = function () {
+                    var div = L.DomUtil.create('div', 'gp-legend leaflet-control');
+                    div.id = 'gp-legend';
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
+                    return geoP4gn.legend(div, {{ this.spec_js }});
+                };
+                control.addTo({{ this._parent.get_name() }});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+                 position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        if position not in ("topleft", "topright", "bottomleft", "bottomright"):
+            msg = f"legend position {position!r} is not a map corner"
+            raise P4gnError(msg)
+        spec = {"t": str(title), "s": [{"t": str(t), "i": [[check_color(c), str(label)] for c, label in items]}
+                                      for t, items in sections]}
+        self.spec_js = to_js(spec)
+        self.position_js = to_js(position)
+
+
+class CountLayer(Layer):
+    """Circles sized by a count, one per place, compact: ``[lat, lng, count, place]`` per circle.
+
+    The tooltip "<label>: <count> <unit> (<place>)" is built with textContent.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup((function (rows, label, unit, style) {
+                return rows.map(function (r) {
+                    var opts = Object.assign({}, style, {radius: Math.min(4 + 2.5 * Math.sqrt(r[2]), 16)});
+                    return L.circleMarker([r[0], r[1]], opts).bindTooltip(
+                        geoP4gn.el('div', null, label + ': ' + r[2] + ' ' + unit + ' (' + r[3] + ')'));
+                });
+            })({{ this.rows_js }}, {{ this.label_js }}, {{ this.unit_js }}, {{ this.style_js }}));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, points: gpd.GeoDataFrame, *, name: str, label: str, unit: str, color: str,
+                 show: bool = False, precision: int = PRECISION):
+        super().__init__(name=esc(name), overlay=True, control=True, show=show)
+        self._name = "CountLayer"
+        check_color(color)
+        if points.crs is not None and not points.crs.equals(settings.crs):
+            points = points.to_crs(settings.crs)
+        ok = ~(points.geometry.isna() | points.geometry.is_empty)
+        pts = points[ok]
+        xy = shapely.get_coordinates(pts.geometry.to_numpy()).round(precision)
+        rows = [[lat, lng, int(n), str(place)]
+                for (lng, lat), n, place in zip(xy.tolist(), pts["count"], pts["label"])]
+        self.rows_js = to_js(rows)
+        self.label_js, self.unit_js = to_js(str(label)), to_js(str(unit))
+        self.style_js = to_js({"color": color, "fillColor": color, "weight": 1, "fillOpacity": 0.55})
+
+
+# -- classification -----------------------------------------------------------------------------------
+def _fmt(x: float, share: bool) -> str:
+    return f"{x * 100:.0f}%" if share else f"{x:g}"
+
+
+def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: str = "id"
+             ) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """Colours for values and the legend items.
+
+    Zero and missing values get :data:`NONE_COLOR` ("none yet" / "no data"). Shares (0..1) use fixed
+    equal classes; counts use quantile classes of the values above zero, on whole numbers.
+
+    Returns
+    -------
+    (colours aligned to ``values``, [(colour, label), ...])
+
+    Examples
+    --------
+    >>> colors, items = classify(pd.Series([0, 1, 2, 3, 10]), classes=2, lang="en")
+    >>> colors.tolist(), items
+    (['#f0f0f0', '#ffffcc', '#ffffcc', '#ffffcc', '#253494'], [('#f0f0f0', 'none yet'), ('#ffffcc', '1-3'), ('#253494', '4-10')])
+    """
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    colors = pd.Series(NONE_COLOR, index=values.index, dtype=object)
+    none = text("none", lang) + (f" / {text('no_data', lang)}" if v.isna().any() else "")
+    items = [(NONE_COLOR, none)]
+    positive = v[v > 0]
+    if positive.empty:
+        return colors, items
+    if share:
+        edges = np.linspace(0.0, 1.0, classes + 1)
+    else:
+        qs = np.quantile(positive.to_numpy(), np.linspace(0, 1, classes + 1))
+        edges = np.unique(np.r_[0.0, np.ceil(qs[1:-1]), positive.max()])
+    palette = _palette(len(edges) - 1)
+    idx = np.clip(np.searchsorted(edges, positive.to_numpy(), side="left") - 1, 0, len(edges) - 2)
+    colors.loc[positive.index] = [palette[i] for i in idx]
+    for i, color in enumerate(palette):
+        lo, hi = edges[i], edges[i + 1]
+        if share:
+            label = f"{_fmt(lo, True)}-{_fmt(hi, True)}" if i else f"> 0-{_fmt(hi, True)}"
+        else:
+            lo_int = math.floor(lo) + 1
+            label = f"{lo_int:g}" if lo_int == hi else f"{lo_int:g}-{hi:g}"
+        if (idx == i).any() or share:
+            items.append((color, label))
+    return colors, items
+
+
+def _palette(n: int) -> tuple[str, ...]:
+    if n >= len(SEQUENTIAL):
+        return SEQUENTIAL[:n]
+    pick = np.linspace(0, len(SEQUENTIAL) - 1, n).round().astype(int) if n > 1 else [0]
+    return tuple(SEQUENTIAL[i] for i in pick)
+
+
+def completeness_color(fraction: float | None) -> str:
+    """Colour of a site by the share of intervention types it received (None: not computed)."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return NONE_COLOR
+    for edge, color in COMPLETENESS:
+        if fraction <= edge:
+            return color
+    return COMPLETENESS[-1][1]
+
+
+def completeness_legend() -> list[tuple[str, str]]:
+    """Legend items of :func:`completeness_color`."""
+    pct = ("0%", "1-33%", "34-66%", "67-99%", "100%")
+    return [(color, label) for (_, color), label in zip(COMPLETENESS, pct)]
+
+
+# -- layers -------------------------------------------------------------------------------------------
+def choropleth_layer(
+    areas: gpd.GeoDataFrame,
+    values: pd.Series,
+    *,
+    name: str,
+    share: bool = False,
+    label_col: str = "name",
+    details: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    lang: str = "id",
+    show: bool = True,
+) -> tuple[DataLayer, list[tuple[str, str]]]:
+    """Areas filled by the class of ``values`` (indexed by area ``code``) and the legend items.
+
+    Each area carries only ``code``, a tooltip "<name>: <value>" and, when given, popup rows ``details[code]``.
+    """
+    v = values.reindex(areas["code"].to_numpy())
+    v.index = areas.index
+    colors, items = classify(v, share=share, lang=lang)
+    frame = gpd.GeoDataFrame(
+        {
+            "code": areas["code"],
+            "_s": [{"fillColor": c} for c in colors],
+            "_t": [f"{n}: {_value_text(x, share, lang)}" for n, x in zip(areas[label_col], v)],
+            "_p": [[{"t": n, "r": [list(r) for r in (details or {}).get(code, ())]}] if details else None
+                   for code, n in zip(areas["code"], areas[label_col])],
+        },
+        geometry=areas.geometry, crs=areas.crs,
+    )
+    props = ["code", "_s", "_t"] + (["_p"] if details else [])
+    style = {"color": "#666666", "weight": 0.6, "fillOpacity": 0.75, "opacity": 0.9}
+    return DataLayer(feature_collection(frame, props), name, style=style, sticky=True, show=show), items
+
+
+def _value_text(x, share: bool, lang: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return text("no_data", lang)
+    return _fmt(float(x), share)
+
+
+def outline_layer(areas: gpd.GeoDataFrame, *, name: str, weight: float = 1.5, color: str = "#333333",
+                  show: bool = True) -> DataLayer:
+    """Area outlines only (no fill, not clickable), e.g. kecamatan or kota over a kelurahan choropleth."""
+    frame = gpd.GeoDataFrame(geometry=areas.geometry.boundary, crs=areas.crs)
+    style = {"color": color, "weight": weight, "fill": False, "opacity": 0.9}
+    return DataLayer(feature_collection(frame), name, style=style, interactive=False, show=show)
+
+
+def site_layer(sites: gpd.GeoDataFrame, *, name: str, show: bool = True) -> DataLayer:
+    """Site markers coloured by completeness.
+
+    ``sites`` columns: ``label`` (tooltip), ``sections`` (popup sections, see :class:`DataLayer`),
+    ``completeness`` (share of types, 0..1 or NaN), a point ``geometry``; ``id`` is carried when present.
+    """
+    frame = gpd.GeoDataFrame(
+        {
+            "_t": sites["label"].astype(str),
+            "_p": sites["sections"],
+            "_s": [{"fillColor": completeness_color(c)} for c in sites["completeness"]],
+        },
+        geometry=sites.geometry, crs=sites.crs, index=sites.index,
+    )
+    props = ["_t", "_p", "_s"]
+    if "id" in sites.columns:
+        frame["id"] = sites["id"]
+        props.append("id")
+    style = {"radius": 7, "color": "#222222", "weight": 1.5, "fillOpacity": 0.95}
+    return DataLayer(feature_collection(frame, props), name, style=style, sticky=False, show=show)
+
+
+def type_layers(points: gpd.GeoDataFrame, taxonomy, *, keys: Sequence[str] = (), lang: str = "id",
+                show: bool = False) -> list[CountLayer]:
+    """One toggleable layer per intervention type (taxonomy order): a circle per place sized by count.
+
+    ``points`` columns: ``type_key``, ``count``, ``label`` (the place), a point ``geometry``. ``keys``
+    narrows the types (a type filter); empty means every type of the taxonomy.
+    """
+    layers = []
+    for i, key in enumerate(taxonomy.type_keys):
+        if keys and key not in keys:
+            continue
+        sub = points[points["type_key"] == key]
+        label = taxonomy.label("types", key, lang)
+        color = TYPE_COLORS[i % len(TYPE_COLORS)]
+        total = int(sub["count"].sum()) if len(sub) else 0
+        layers.append(CountLayer(sub, name=f"{label} ({total})", label=label, unit=text("interventions", lang),
+                                 color=color, show=show))
+    return layers
+
+
+def base_map(*, tiles: str | None = None, attribution: str | None = None, height: str = "100%",
+             bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS) -> folium.Map:
+    """An empty map: no background by default (it works offline), ``maxZoom`` set, fitted to ``bounds``.
+
+    ``tiles`` (default ``settings.tiles``) is an ``https://.../{z}/{x}/{y}...`` URL template; its
+    ``attribution`` (default ``settings.tiles_attribution``) is shown as plain text.
+    """
+    tiles = settings.tiles if tiles is None else tiles
+    attribution = settings.tiles_attribution if attribution is None else attribution
+    m = folium.Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True,
+                   location=[-6.2, 106.83], zoom_start=11, zoom_snap=0.25, zoom_delta=0.5)
+    add_support(m)
+    if tiles:
+        check_tiles(tiles)
+        folium.TileLayer(tiles=tiles, attr=esc(attribution or tiles.split("/")[2]), name="tiles",
+                         max_zoom=MAX_ZOOM, overlay=False, control=False).add_to(m)
+    if bounds:
+        m.fit_bounds([[round(float(v), PRECISION) for v in corner] for corner in bounds])
+    return m
+
+
+def check_tiles(url: str) -> str:
+    """A tile URL template must be https (or http) and hold ``{z}``, ``{x}`` and ``{y}``."""
+    if not re.match(r"https?://[^/\s]+/", url) or not all(p in url for p in ("{z}", "{x}", "{y}")) \
+            or any(ch in url for ch in "\"'<>` \\"):
+        msg = f"tile URL {url!r} is not an http(s) template with {{z}}/{{x}}/{{y}}"
+        raise P4gnError(msg)
+    return url
+
+
+def coverage_map(
+    *,
+    areas: gpd.GeoDataFrame,
+    values: pd.Series,
+    metric_label: str,
+    share: bool = False,
+    outlines: Iterable[tuple[str, gpd.GeoDataFrame, float]] = (),
+    sites: gpd.GeoDataFrame | None = None,
+    type_points: gpd.GeoDataFrame | None = None,
+    taxonomy=None,
+    type_keys: Sequence[str] = (),
+    details: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    lang: str = "id",
+    tiles: str | None = None,
+    attribution: str | None = None,
+    height: str = "100%",
+    bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS,
+) -> folium.Map:
+    """The coverage map: choropleth + legend, outlines, sites by completeness, a toggle per type.
+
+    Parameters
+    ----------
+    areas : the areas of the choropleth (``code``, ``name``, geometry), e.g. ``boundaries.kelurahan``
+    values : the metric per area code (from :mod:`geo_p4gn.coverage`); ``share`` when it is 0..1
+    metric_label : the legend's and the layer's title
+    outlines : (layer name, areas, line weight) drawn as lines over the choropleth
+    sites : see :func:`site_layer`; type_points : see :func:`type_layers` (needs ``taxonomy``; ``type_keys``
+        narrows the types shown, e.g. to a type filter)
+    details : popup rows per area code
+    """
+    m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds)
+    choropleth, items = choropleth_layer(areas, values, name=metric_label, share=share, details=details,
+                                         lang=lang)
+    choropleth.add_to(m)
+    for name, frame, weight in outlines:
+        outline_layer(frame, name=name, weight=weight).add_to(m)
+    sections = [("", items)]
+    if type_points is not None and taxonomy is not None:
+        for layer in type_layers(type_points, taxonomy, keys=type_keys, lang=lang):
+            layer.add_to(m)
+    if sites is not None and len(sites):
+        site_layer(sites, name=text("sites", lang)).add_to(m)
+        sections.append((text("completeness", lang), completeness_legend()))
+    Legend(metric_label, sections).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m

@@ -1,0 +1,402 @@
+"""The service layer: every action a person can take, each checked against their role first.
+
+The app's pages and the ``geo-p4gn`` command are thin entry points over these functions, so a page that
+is bypassed (a crafted request, a script, the CLI) gets the same answer as the UI: permissions live here,
+never only in hidden buttons. Each function takes the store and a :class:`User` (a verified identity
+already mapped to a role, see :mod:`geo_p4gn.auth`), calls :func:`authorize`, then the store.
+
+Roles
+-----
+``petugas`` (field team)
+    records interventions; corrects or deletes their OWN records created within the last
+    :data:`geo_p4gn.auth.own_edit_days` days; sees their own records and the site registry.
+``perencana`` (planner)
+    reads everything; exports for internal use (not the public exports).
+``pimpinan`` (manager)
+    planner + public exports + the site registry + importing files.
+``admin``
+    everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
+    log, backups and restores.
+
+:data:`ROLE_ACTIONS` is the whole matrix; ``tests/unit/test_auth_matrix.py`` walks every cell.
+
+Nothing here keeps state between calls: no module-level caches, no current user. Frames returned are
+fresh objects; an app that caches them must key the cache on the user's role and name (see
+:func:`cache_scope`).
+
+Examples
+--------
+>>> petugas = User("ani@example.org", "petugas")
+>>> can(petugas, "record"), can(petugas, "export")
+(True, False)
+>>> authorize(petugas, "export")
+Traceback (most recent call last):
+...
+geo_p4gn._errors.PermissionDenied: ani@example.org (petugas, field team) may not export data for internal use
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import NotFoundError, PermissionDenied
+from .filters import Filters
+from .records import Intervention, validate_record
+
+#: Roles, in increasing order of power, with their English descriptions.
+ROLES: Mapping[str, str] = MappingProxyType({
+    "petugas": "field team",
+    "perencana": "planner",
+    "pimpinan": "manager",
+    "admin": "administrator",
+})
+
+#: Every action, with the phrase used in refusals ("... may not <phrase>").
+ACTIONS: Mapping[str, str] = MappingProxyType({
+    "record": "record interventions",
+    "read_own": "see their own records",
+    "read_sites": "see the site registry",
+    "edit_own": "correct this record",
+    "delete_own": "delete this record",
+    "edit_any": "edit records made by others",
+    "delete_any": "delete records made by others",
+    "restore": "restore deleted records",
+    "read": "read all records",
+    "export": "export data for internal use",
+    "export_public": "make public exports",
+    "import": "import files",
+    "manage_sites": "change the site registry",
+    "manage_users": "manage users and roles",
+    "manage_taxonomy": "change the taxonomy",
+    "audit_read": "read the audit log",
+    "backup": "make backups",
+    "restore_backup": "restore the store from a backup",
+})
+
+_FIELD = frozenset({"record", "read_own", "read_sites", "edit_own", "delete_own"})
+_PLANNER = frozenset({"read", "read_own", "read_sites", "export"})
+_MANAGER = _PLANNER | {"export_public", "manage_sites", "import"}
+
+#: Which role may do which action (the whole permission matrix).
+ROLE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "petugas": _FIELD,
+    "perencana": _PLANNER,
+    "pimpinan": _MANAGER,
+    "admin": frozenset(ACTIONS),
+})
+
+#: Actions that are about one record and need it (``record=``) to be decided.
+OWN_ACTIONS = frozenset({"edit_own", "delete_own"})
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,253}")
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """A verified identity and its role. ``name`` is what the audit log records as "who"."""
+
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            msg = (f"user name {self.name!r}: 1-254 characters, letters, digits and . _ @ + - "
+                   "(starting with a letter or digit)")
+            raise PermissionDenied(msg)
+        if self.role not in ROLES:
+            msg = f"user {self.name}: unknown role {self.role!r} (roles: {', '.join(ROLES)})"
+            raise PermissionDenied(msg)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.role}, {ROLES[self.role]})"
+
+
+#: The user of the clearly labelled single-user laptop mode (no OIDC, no local accounts configured).
+SINGLE_USER = User("pengguna-lokal", "admin")
+
+
+# -- permission checks ---------------------------------------------------------------------------
+def _created_at(record: Intervention) -> dt.datetime | None:
+    if not record.created_at:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(record.created_at))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def authorize(user: User, action: str, *, record: Intervention | None = None,
+              now: dt.datetime | None = None) -> None:
+    """Return when ``user`` may do ``action``; raise :class:`~geo_p4gn.PermissionDenied` saying why not.
+
+    ``edit_own`` and ``delete_own`` need the ``record``: allowed when the user made it
+    (``created_by == user.name``) less than :data:`geo_p4gn.auth.own_edit_days` days before ``now``
+    (default: the current time). Unknown actions and roles are refused.
+    """
+    from . import auth
+
+    if not isinstance(user, User):
+        msg = f"no signed-in user (got {type(user).__name__}); sign in first"
+        raise PermissionDenied(msg)
+    if action not in ACTIONS:
+        msg = f"unknown action {action!r}: refused"
+        raise PermissionDenied(msg)
+    allowed = ROLE_ACTIONS.get(user.role, frozenset())
+    if action not in allowed:
+        msg = f"{user.label} may not {ACTIONS[action]}"
+        raise PermissionDenied(msg)
+    if action in OWN_ACTIONS:
+        if record is None:
+            msg = f"{user.label}: {action} is decided per record, and no record was given"
+            raise PermissionDenied(msg)
+        if record.created_by != user.name:
+            msg = f"{user.label} may not {ACTIONS[action]}: record {record.id} was made by someone else"
+            raise PermissionDenied(msg)
+        created = _created_at(record)
+        now = now or dt.datetime.now(dt.UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=dt.UTC)
+        window = dt.timedelta(days=auth.own_edit_days)
+        if created is None or not (now - window <= created <= now + dt.timedelta(minutes=5)):
+            msg = (f"{user.label} may not {ACTIONS[action]}: record {record.id} was made on "
+                   f"{record.created_at}, more than {auth.own_edit_days} days ago; ask an administrator")
+            raise PermissionDenied(msg)
+
+
+def can(user: User, action: str, *, record: Intervention | None = None, now: dt.datetime | None = None) -> bool:
+    """True when :func:`authorize` would allow it (for showing or hiding UI; the services still check)."""
+    try:
+        authorize(user, action, record=record, now=now)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def allowed_actions(user: User) -> frozenset[str]:
+    """The actions the user's role grants (``edit_own``/``delete_own`` still depend on the record)."""
+    return ROLE_ACTIONS.get(user.role, frozenset())
+
+
+def cache_scope(user: User) -> tuple[str, str]:
+    """What a cache of service results must include in its key: the role, and the name for field teams.
+
+    A field team sees only their own records, so their results differ per person; the other roles see
+    the same data as everyone else of their role.
+    """
+    return (user.role, user.name if "read" not in allowed_actions(user) else "*")
+
+
+def _authorize_record_change(user: User, own: str, anyone: str, rec: Intervention,
+                             now: dt.datetime | None) -> None:
+    if anyone in allowed_actions(user):
+        return
+    authorize(user, own, record=rec, now=now)
+
+
+# -- interventions -------------------------------------------------------------------------------
+def record_intervention(store, user: User, raw: dict) -> tuple[Intervention, str]:
+    """Validate and store one new intervention made by ``user``; return it and ``"created"``/``"unchanged"``.
+
+    ``raw`` is the form's dict (see :func:`geo_p4gn.records.validate_record`); its ``id`` is made when the
+    form opens, so a double submit stores one record. The record's who/when come from the store.
+    """
+    authorize(user, "record")
+    rec = validate_record(raw, taxonomy=store.taxonomy, locate=store.boundaries.locate)
+    outcome = store.add(rec, user=user.name)
+    stored = store.get(rec.id, include_deleted=True)
+    if stored.created_by != user.name and "read" not in allowed_actions(user):
+        return rec, outcome  # the same content stored earlier by someone else: do not show who
+    return stored, outcome
+
+
+def get_intervention(store, user: User, rec_id: str, *, include_deleted: bool = False) -> Intervention:
+    """One record. Field teams get only their own (others are "not found", leaking nothing)."""
+    if include_deleted:
+        authorize(user, "restore")
+    if "read" in allowed_actions(user):
+        return store.get(rec_id, include_deleted=include_deleted)
+    authorize(user, "read_own")
+    rec = store.get(rec_id, include_deleted=include_deleted)
+    if rec.created_by != user.name:
+        msg = f"no intervention with id {rec_id}"
+        raise NotFoundError(msg)
+    return rec
+
+
+def edit_intervention(store, user: User, rec_id: str, changes: dict, expected_version: int | None = None, *,
+                      now: dt.datetime | None = None) -> Intervention:
+    """Edit a record (``changes`` as in :meth:`Store.update`); own recent records, or any with ``edit_any``."""
+    rec = store.get(rec_id)
+    _authorize_record_change(user, "edit_own", "edit_any", rec, now)
+    return store.update(rec_id, changes, user=user.name, expected_version=expected_version)
+
+
+def delete_intervention(store, user: User, rec_id: str, *, now: dt.datetime | None = None) -> None:
+    """Soft-delete a record: own recent records, or any with ``delete_any``. Admins can restore it."""
+    rec = store.get(rec_id)
+    _authorize_record_change(user, "delete_own", "delete_any", rec, now)
+    store.delete(rec_id, user=user.name)
+
+
+def restore_intervention(store, user: User, rec_id: str) -> None:
+    """Undo a soft delete (admins)."""
+    authorize(user, "restore")
+    store.restore(rec_id, user=user.name)
+
+
+def list_interventions(store, user: User, filters: Filters | None = None, *, include_deleted: bool = False):
+    """Records as a GeoDataFrame: all of them for roles that ``read``; a field team's own otherwise.
+
+    ``include_deleted`` (to find what to restore) needs ``restore``.
+    """
+    if include_deleted:
+        authorize(user, "restore")
+    if "read" in allowed_actions(user):
+        return store.list(filters, include_deleted=include_deleted)
+    authorize(user, "read_own")
+    frame = store.list(filters, include_deleted=include_deleted)
+    return frame[frame["created_by"] == user.name].reset_index(drop=True)
+
+
+def record_history(store, user: User, rec_id: str):
+    """The audit entries of one record (admins, or the field team member who made it)."""
+    if "audit_read" not in allowed_actions(user):
+        get_intervention(store, user, rec_id)  # own record, else refused or "not found"
+    return store.history(rec_id)
+
+
+# -- sites ---------------------------------------------------------------------------------------
+def list_sites(store, user: User):
+    authorize(user, "read_sites")
+    return store.list_sites()
+
+
+def upsert_site(store, user: User, site: dict) -> str:
+    """Add or edit a site (managers, admins); returns ``"created"``, ``"updated"`` or ``"unchanged"``."""
+    authorize(user, "manage_sites")
+    return store.upsert_site(site, user=user.name)
+
+
+def site_history(store, user: User, site_id: str):
+    """The audit entries of one site (whoever may change the registry)."""
+    authorize(user, "manage_sites")
+    log = store.audit_log(entity="site")
+    return log[log["entity_id"] == site_id].reset_index(drop=True)
+
+
+# -- audit, backup -------------------------------------------------------------------------------
+def audit_log(store, user: User, *, entity: str | None = None, since_seq: int = 0):
+    """The audit log (admins). It is append-only for everyone: no service edits it."""
+    authorize(user, "audit_read")
+    return store.audit_log(entity=entity, since_seq=since_seq)
+
+
+def backup_store(store, user: User, out: str | Path) -> Path:
+    """A consistent copy of the store at ``out`` while others keep writing (admins)."""
+    authorize(user, "backup")
+    out = Path(out)
+    store.backup(str(out))
+    return out
+
+
+def restore_store(user: User, backup: str | Path, target: str, *, boundaries=None, taxonomy=None,
+                  safety_dir: str | Path | None = None) -> dict:
+    """Replace the store at ``target`` by ``backup`` (admins), after checking the backup; the store as it
+    was is kept aside. See :func:`geo_p4gn.cli_admin.restore_from`."""
+    authorize(user, "restore_backup")
+    from .cli_admin import restore_from
+
+    return restore_from(backup, target, user=user.name, boundaries=boundaries, taxonomy=taxonomy,
+                        safety_dir=safety_dir)
+
+
+# -- import and export ---------------------------------------------------------------------------
+def import_file(store, user: User, path: str | Path, **kw: Any):
+    """Import a CSV, XLSX or GeoJSON file (managers, admins) after the upload limits are checked.
+
+    Keyword arguments go to :func:`geo_p4gn.importers.import_file` (``dry_run``, ``rejects_path``,
+    ``progress``), except ``name``: the user's file name, for the limits' messages. The limits are
+    checked first, by streaming, so a 1 GB file or a zip bomb is refused before any parser sees it.
+    """
+    authorize(user, "import")
+    from . import limits
+
+    limits.check_upload(path, name=kw.pop("name", None))
+    from . import importers
+
+    return importers.import_file(store, path, user=user.name, **kw)
+
+
+def _export_action(public: bool) -> str:
+    return "export_public" if public else "export"
+
+
+def export_records(store, user: User, out: str | Path, fmt: str, filters: Filters | None = None,
+                   public: bool = False, **kw: Any):
+    """Write the (filtered) records as csv/xlsx/geojson/gpkg (:func:`geo_p4gn.export_data.export_records`;
+    ``kw``: hxl, lang); returns the number of records written. ``public`` exports need ``export_public``."""
+    authorize(user, _export_action(public))
+    from . import export_data
+
+    kw.setdefault("boundaries", store.boundaries)
+    kw.setdefault("taxonomy", store.taxonomy)
+    return export_data.export_records(store, out, fmt, filters, public=public, **kw)
+
+
+def export_html(store, user: User, out: str | Path | None, filters: Filters | None = None, public: bool = False,
+                **kw: Any) -> str:
+    """The shareable HTML map (:func:`geo_p4gn.export_html.export_html`), written to ``out`` unless None;
+    returns the page. Internal maps need ``export``, public ones ``export_public``. ``kw``: lang, metric,
+    tiles, as_of."""
+    authorize(user, _export_action(public))
+    from . import export_html as _export_html
+
+    kw.setdefault("boundaries", store.boundaries)
+    kw.setdefault("taxonomy", store.taxonomy)
+    return _export_html.export_html(store, out, filters, public=public, **kw)
+
+
+# -- users (delegates to auth) -------------------------------------------------------------------
+def add_user(user: User, name: str, role: str, *, password: str | None = None, path=None) -> None:
+    authorize(user, "manage_users")
+    from . import auth
+
+    auth.add_user(name, role, password=password, path=path)
+
+
+def set_role(user: User, name: str, role: str, *, path=None) -> None:
+    authorize(user, "manage_users")
+    from . import auth
+
+    auth.set_role(name, role, path=path)
+
+
+def set_password(user: User, name: str, password: str, *, path=None) -> None:
+    """Admins set anyone's password; everyone may change their own."""
+    if name != user.name:
+        authorize(user, "manage_users")
+    from . import auth
+
+    auth.set_password(name, password, path=path)
+
+
+def remove_user(user: User, name: str, *, path=None) -> None:
+    authorize(user, "manage_users")
+    from . import auth
+
+    auth.remove_user(name, path=path)
+
+
+def list_users(user: User, *, path=None) -> list[User]:
+    authorize(user, "manage_users")
+    from . import auth
+
+    return auth.list_users(path=path)

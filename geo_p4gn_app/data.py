@@ -1,0 +1,186 @@
+"""Cached access to the core: reference data, the store, and frames derived from the store.
+
+Caching rules (see issue 7: no cross-user leaks):
+
+- Reference data that is the same for everyone (boundaries, taxonomy, the open store) is a
+  ``st.cache_resource``.
+- Everything read from the store is keyed on ``store.data_version()`` (it changes on every write), the
+  store URL, and :func:`geo_p4gn.services.cache_scope` of the user (the role, plus the name for field
+  teams, who see only their own records). Nothing is cached per user otherwise, and nothing lives in
+  module-level variables.
+- The visible records frame can hold 100 000 rows; copying it out of ``st.cache_data`` (a pickle round
+  trip) would cost about 0.25 s on every rerun, so it is a ``st.cache_resource`` that callers treat as
+  read-only (the coverage functions never change their inputs). Frames derived from it (coverage
+  tables, matrices, timelines: a few hundred rows) are ``st.cache_data``.
+- Data is read through :mod:`geo_p4gn.services`, so the core checks the permission on every read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from geo_p4gn import coverage, services
+from geo_p4gn.boundaries import load_boundaries
+from geo_p4gn.filters import Filters
+from geo_p4gn.store import open_store
+from geo_p4gn.taxonomy import load_taxonomy
+
+
+# -- reference data and the store ---------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def boundaries():
+    return load_boundaries()
+
+
+@st.cache_resource(show_spinner=False)
+def taxonomy():
+    return load_taxonomy()
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str):
+    """The store at ``url``, opened once per process (connections are per thread inside)."""
+    return open_store(url, boundaries=boundaries(), taxonomy=taxonomy())
+
+
+@st.cache_resource(show_spinner=False)
+def kelurahan_names() -> dict[str, str]:
+    b = boundaries()
+    out = {}
+    for level in ("kota", "kecamatan", "kelurahan"):
+        layer = b.layer(level)
+        out.update(zip(layer["code"], layer["name"]))
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def area_options() -> dict[str, list[tuple[str, str, str]]]:
+    """For the area filters: per level, (code, name, parent code) sorted by name."""
+    kel = boundaries().kelurahan
+    out = {
+        "kota": sorted({(r.kota_code, r.kota_name, "") for r in kel.itertuples()}, key=lambda x: x[1]),
+        "kecamatan": sorted({(r.kecamatan_code, r.kecamatan_name, r.kota_code) for r in kel.itertuples()},
+                            key=lambda x: x[1]),
+        "kelurahan": sorted(((r.code, r.name, r.kecamatan_code) for r in kel.itertuples()), key=lambda x: x[1]),
+    }
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def representative_points(level: str) -> gpd.GeoSeries:
+    """A point inside each area of ``level`` (index: the area code), for area markers."""
+    layer = boundaries().layer(level)
+    return gpd.GeoSeries(shapely.point_on_surface(layer.geometry.to_numpy()), index=layer["code"].to_numpy(),
+                         crs=layer.crs)
+
+
+# -- the store, per version and scope ---------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What a cached read depends on: the store, its version, and who is looking."""
+
+    url: str
+    version: str
+    scope: tuple[str, str]
+
+
+def view(url: str, user) -> View:
+    return View(url, store(url).data_version(), services.cache_scope(user))
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _records(v: View, _user) -> gpd.GeoDataFrame:
+    return services.list_interventions(store(v.url), _user)
+
+
+def records(v: View, user) -> gpd.GeoDataFrame:
+    """Every record the user may see (read-only: shared by the sessions of the same scope)."""
+    return _records(v, user)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def sites(v: View, _user) -> gpd.GeoDataFrame:
+    return services.list_sites(store(v.url), _user)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def organisations(v: View, _user) -> list[str]:
+    """Organisation names already used in the records the user sees (for suggestions), most used first."""
+    recs = records(v, _user)
+    if not len(recs):
+        return []
+    counts = recs["organisation"].dropna().astype(str).value_counts()
+    return counts.index.tolist()[:500]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def own_recent(v: View, _user, days: int) -> pd.DataFrame:
+    """The user's own records made in the last ``days`` days, newest first, with lon/lat."""
+    recs = records(v, _user)
+    if not len(recs):
+        return pd.DataFrame(columns=["id", "date", "type_key", "actor_key", "organisation", "site_id",
+                                     "kelurahan_code", "participants", "notes", "created_at", "version",
+                                     "lon", "lat"])
+    mine = recs[recs["created_by"] == _user.name]
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+    mine = mine[mine["created_at"].astype(str) >= since[:len("YYYY-MM-DD")]]
+    mine = mine.sort_values("created_at", ascending=False)
+    reps = shapely.point_on_surface(mine.geometry.to_numpy()) if len(mine) else np.array([])
+    out = pd.DataFrame(mine.drop(columns="geometry"))
+    out["lon"] = shapely.get_x(reps) if len(mine) else []
+    out["lat"] = shapely.get_y(reps) if len(mine) else []
+    return out.reset_index(drop=True)
+
+
+# -- coverage ---------------------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=64)
+def coverage_tables(v: View, _user, filters: Filters, levels: tuple[str, ...], as_of: dt.date
+                    ) -> dict[str, pd.DataFrame]:
+    return coverage.coverage_tables(records(v, _user), sites(v, _user), boundaries().kelurahan, taxonomy(),
+                                    filters, levels=levels, as_of=as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def gaps(v: View, _user, filters: Filters, as_of: dt.date) -> pd.DataFrame:
+    tables = coverage_tables(v, _user, filters, ("site", "kelurahan"), as_of)
+    return coverage.rank_gaps(tables, taxonomy())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def matrix(v: View, _user, filters: Filters, site: str | None, area: str | None) -> pd.DataFrame:
+    return coverage.type_actor_matrix(records(v, _user), taxonomy(), filters, site=site, area=area,
+                                      sites=sites(v, _user))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def timeline(v: View, _user, filters: Filters, by: str) -> pd.DataFrame:
+    return coverage.timeline(records(v, _user), taxonomy(), filters, by=by, sites=sites(v, _user))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def filtered_count(v: View, _user, filters: Filters) -> int:
+    recs = records(v, _user)
+    if not len(recs):
+        return 0
+    return int(filters.record_mask(recs, sites(v, _user) if filters.ikrn else None).sum())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def filtered_points(v: View, _user, filters: Filters, limit: int) -> gpd.GeoDataFrame | None:
+    """The filtered records as points (type, date, organisation only), or None when more than ``limit``."""
+    recs = records(v, _user)
+    if not len(recs):
+        return None
+    mask = filters.record_mask(recs, sites(v, _user) if filters.ikrn else None)
+    if int(mask.sum()) > limit:
+        return None
+    sub = recs.loc[mask.to_numpy(), ["date", "type_key", "organisation", "geometry"]]
+    geoms = shapely.point_on_surface(sub.geometry.to_numpy()) if len(sub) else sub.geometry.to_numpy()
+    return gpd.GeoDataFrame(sub.drop(columns="geometry"), geometry=geoms, crs=recs.crs).reset_index(drop=True)
