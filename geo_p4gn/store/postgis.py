@@ -40,7 +40,7 @@ _TS = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 _SCHEMA = f"""
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE OR REPLACE FUNCTION p4gn_point_or_polygon(g geometry) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path FROM CURRENT
     AS $$ SELECT ST_GeometryType(g) IN ('ST_Point', 'ST_Polygon', 'ST_MultiPolygon') $$;
 CREATE TABLE IF NOT EXISTS p4gn_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS interventions (
@@ -283,11 +283,19 @@ class PostGISStore(SqlStoreLogic):
         return problems
 
     def backup(self, out: str) -> None:
-        """A consistent dump (``pg_dump`` custom format, one snapshot) while others write."""
+        """A consistent dump of the store's schema (``pg_dump`` custom format, one snapshot) while others
+        write. The password goes through the environment, never the command line."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(self.url)
+        schema = self._conn().execute("SELECT current_schema()").fetchone()[0]
+        env = {**os.environ, "PGPASSWORD": str(info.pop("password", "") or os.environ.get("PGPASSWORD", ""))}
+        args = [f"--host={info.get('host', '')}", f"--port={info.get('port', 5432)}",
+                f"--username={info.get('user', '')}", f"--dbname={info.get('dbname', '')}"]
         pg_dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
         tmp = f"{out}.partial"
-        res = subprocess.run([pg_dump, "--format=custom", f"--file={tmp}", f"--dbname={self.url}"],
-                             capture_output=True, text=True, check=False)
+        res = subprocess.run([pg_dump, "--format=custom", f"--schema={schema}", f"--file={tmp}", *args],
+                             capture_output=True, text=True, check=False, env=env)
         if res.returncode != 0:
             msg = f"pg_dump failed: {res.stderr.strip()}"
             raise P4gnError(msg)
