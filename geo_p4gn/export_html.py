@@ -132,11 +132,12 @@ def allowed_records(records: pd.DataFrame) -> pd.DataFrame:
         msg = f"records: missing column(s) {', '.join(missing)}"
         raise P4gnError(msg)
     defaults = {"end_date": None, "organisation": "", "site_id": None, "participants": None, "deleted": False}
-    out = pd.DataFrame(index=pd.RangeIndex(len(records)))
+    out = pd.DataFrame({c: records[c] for c in RECORD_COLUMNS if c in records.columns}).reset_index(drop=True)
     for col in RECORD_COLUMNS:
-        out[col] = records[col].to_numpy() if col in records.columns else defaults[col]
+        if col not in out.columns:
+            out[col] = defaults[col]
     out["deleted"] = out["deleted"].fillna(False).astype(bool)
-    return out
+    return out[list(RECORD_COLUMNS)]
 
 
 def allowed_sites(sites: pd.DataFrame | None, public: bool) -> pd.DataFrame:
@@ -222,12 +223,12 @@ def _labels(keys: str | None, taxonomy, group: str, lang: str) -> list[str]:
     return [taxonomy.label(group, k, lang) for k in (keys or "").split(",") if k]
 
 
-def _period(records: pd.DataFrame, sites: pd.DataFrame, filters: Filters) -> tuple[str | None, str | None]:
+def _period(records: pd.DataFrame, keep: pd.Series, filters: Filters) -> tuple[str | None, str | None]:
+    """The window, its open ends taken from the records that count (``keep``)."""
     lo = filters.date_from.isoformat() if filters.date_from else None
     hi = filters.date_to.isoformat() if filters.date_to else None
     if lo and hi:
         return lo, hi
-    keep = filters.record_mask(records, sites) & ~records["deleted"]
     if not keep.any():
         return lo, hi
     start = pd.to_datetime(records.loc[keep, "date"])
@@ -286,7 +287,9 @@ def _site_rows(site_table: pd.DataFrame, sites: pd.DataFrame, kel_names: dict, o
             aliases = ", ".join(aliases_of.get(r.code, []))
             orgs = organisations.get(r.code, [])
             more = len(orgs) - MAX_ORGANISATIONS
-            org_text = ", ".join(orgs[:MAX_ORGANISATIONS]) + (f" {_t('more', lang).format(n=more)}" if more > 0 else "")
+            org_text = ", ".join(orgs[:MAX_ORGANISATIONS])
+            if more > 0:
+                org_text += " " + _t("more", lang).format(n=more)
             if aliases:
                 popup.append([_t("aliases", lang), aliases])
                 name_html += f'<br><span class="gp-small">{esc(aliases)}</span>'
@@ -300,10 +303,9 @@ def _site_rows(site_table: pd.DataFrame, sites: pd.DataFrame, kel_names: dict, o
     return rows, sections
 
 
-def _organisations(records: pd.DataFrame, sites: pd.DataFrame, filters: Filters) -> dict[str, list[str]]:
-    """Distinct organisation names per site in the window (internal export only)."""
-    keep = filters.record_mask(records, sites) & ~records["deleted"] & records["site_id"].notna()
-    sub = records.loc[keep, ["site_id", "organisation"]]
+def _organisations(records: pd.DataFrame, keep: pd.Series) -> dict[str, list[str]]:
+    """Distinct organisation names per site among the records that count (internal export only)."""
+    sub = records.loc[keep & records["site_id"].notna(), ["site_id", "organisation"]].drop_duplicates()
     sub = sub.assign(organisation=sub["organisation"].map(lambda o: " ".join(str(o).split())))
     sub = sub[sub["organisation"] != ""]
     return {k: sorted(set(v), key=str.casefold) for k, v in sub.groupby("site_id")["organisation"]}
@@ -332,10 +334,17 @@ def _site_points(site_table: pd.DataFrame, sites: pd.DataFrame, sections: dict, 
 
 
 def _type_points(records, sites, boundaries, taxonomy, filters, kel_points, as_of) -> gpd.GeoDataFrame:
-    """Per type, the kelurahan where it happened, with counts (one coverage pass per type)."""
+    """Per type, the kelurahan where it happened, with counts: the coverage table of that type's records.
+
+    Each type's records go to :func:`geo_p4gn.coverage.coverage_table` on their own (narrowed to the type
+    too), so the passes together read every record about once.
+    """
     parts = []
+    by_type = dict(tuple(records.groupby("type_key", sort=False)))
     for key in filters.types or taxonomy.type_keys:
-        t = coverage.coverage_table(records, sites, boundaries.kelurahan, taxonomy, "kelurahan",
+        if key not in by_type:
+            continue
+        t = coverage.coverage_table(by_type[key], sites, boundaries.kelurahan, taxonomy, "kelurahan",
                                     dataclasses.replace(filters, types=(key,)), as_of=as_of)
         t = t[t["interventions"] > 0]
         parts.append(pd.DataFrame({"type_key": key, "count": t["interventions"].to_numpy(),
@@ -432,7 +441,8 @@ def render_export(
     tables = coverage.coverage_tables(recs, st, kel, taxonomy, filters, levels=("site", "kelurahan"), as_of=as_of)
     site_table, kel_table = tables["site"], tables["kelurahan"]
     matrix = coverage.type_actor_matrix(recs, taxonomy, filters, sites=st)
-    organisations = {} if public else _organisations(recs, st, filters)
+    counted = filters.record_mask(recs, st) & ~recs["deleted"]  # the records the tables count
+    organisations = {} if public else _organisations(recs, counted)
     site_rows, sections = _site_rows(site_table, st, kel_names, organisations, taxonomy, lang, public)
 
     # the map
@@ -460,16 +470,15 @@ def render_export(
                   (maps.text("kota", lang), boundaries.kota, 2.4)],
         sites=_site_points(site_table, st, sections, kel_points, public),
         type_points=_type_points(recs, st, boundaries, taxonomy, filters, kel_points, as_of),
-        taxonomy=taxonomy, type_keys=filters.types, details=details, lang=lang, tiles=tiles or "", attribution=tiles_attribution,
-        height="70vh", bounds=bounds,
+        taxonomy=taxonomy, type_keys=filters.types, details=details, lang=lang, tiles=tiles or "",
+        attribution=tiles_attribution, height="70vh", bounds=bounds,
     )
 
     # the page around it
     made = made or dt.datetime.now().astimezone()
-    lo, hi = _period(recs, st, filters)
+    lo, hi = _period(recs, counted, filters)
     period = f"{lo or '...'} {_t('dates', lang)} {hi or '...'}" if (lo or hi) else _t("none", lang)
     title = _t("title", lang)
-    counted = int((filters.record_mask(recs, st) & ~recs["deleted"]).sum())
     before = (
         f'<header class="gp-head"><h1>{esc(title)}</h1>'
         f'<p id="gp-period"><b>{esc(_t("period", lang))}:</b> {esc(period)}</p>'
@@ -486,7 +495,7 @@ def render_export(
     site_html = _table(headers, site_rows, "gp-site-table") if site_rows else \
         f'<p id="gp-site-table">{esc(_t("no_sites", lang))}</p>'
     after = (
-        f'<main class="gp-body"><p class="gp-note">{esc(_t("records_note", lang).format(n=counted))}</p>'
+        f'<main class="gp-body"><p class="gp-note">{esc(_t("records_note", lang).format(n=int(counted.sum())))}</p>'
         f'<section id="gp-summary"><h2>{esc(_t("site_table", lang))}</h2>{site_html}</section>'
         f'<section id="gp-matrix"><h2>{esc(_t("matrix", lang))}</h2>{_matrix_html(matrix, taxonomy, lang)}</section>'
         f'<section id="gp-sources"><h2>{esc(_t("sources", lang))}</h2>'
@@ -494,7 +503,7 @@ def render_export(
     )
     PageParts(before, after, _PAGE_CSS).add_to(m)
     m.get_root().title = esc(title)
-    page = assets.offline_html(m, allow=[tiles.split("{")[0]] if tiles else ())
+    page = assets.offline_html(m, allow=[tiles] if tiles else ())
     return page.replace("<html>", f'<html lang="{lang}">', 1)
 
 

@@ -129,6 +129,11 @@ _DECIMAL_POINT = r"[+-]?\d+(?:\.\d+)?"
 _DECIMAL_COMMA = r"[+-]?\d+,\d+"
 _HXL_TAG = re.compile(r"#[a-z][a-z0-9_]*(\s*\+[a-z][a-z0-9_]*)*", re.IGNORECASE)
 _WIB = dt.timezone(dt.timedelta(hours=7))
+#: The characters Python's ``str.strip``/``isspace`` treat as white space (a test checks the list), as a
+#: regular-expression class that pandas/Arrow can match in bulk.
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_BLANK_TEXT = f"[{PY_WHITESPACE}]*"  # literal characters: valid for Arrow (RE2) and Python's re alike
 _MESSAGE_FIELD = re.compile(r"(?P<field>[a-z_/]+)(?P<detail> \([^)]*\))?: ")
 
 Progress = Callable[[str, int, int], None]
@@ -247,8 +252,9 @@ def _is_text(col: pd.Series) -> bool:
 
 
 def _blank_mask(col: pd.Series) -> np.ndarray:
+    """:func:`~geo_p4gn.records.is_blank` of every cell (text columns in bulk, with the same white space)."""
     if _is_text(col):
-        return (col.str.strip() == "").fillna(True).to_numpy(dtype=bool)
+        return col.str.fullmatch(_BLANK_TEXT).fillna(True).to_numpy(dtype=bool)
     return np.fromiter((is_blank(v) for v in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
 
 

@@ -467,8 +467,10 @@ def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: 
     Examples
     --------
     >>> colors, items = classify(pd.Series([0, 1, 2, 3, 10]), classes=2, lang="en")
-    >>> colors.tolist(), items
-    (['#f0f0f0', '#ffffcc', '#ffffcc', '#ffffcc', '#253494'], [('#f0f0f0', 'none yet'), ('#ffffcc', '1-3'), ('#253494', '4-10')])
+    >>> colors.tolist()
+    ['#f0f0f0', '#ffffcc', '#ffffcc', '#ffffcc', '#253494']
+    >>> items
+    [('#f0f0f0', 'none yet'), ('#ffffcc', '1-3'), ('#253494', '4-10')]
     """
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     colors = pd.Series(NONE_COLOR, index=values.index, dtype=object)

@@ -151,8 +151,11 @@ _OPEN_EVERYTHING = """() => {
     });
     document.querySelector('.gp-legend-title').click();
     const markers = [];
-    map.eachLayer(layer => { if (layer instanceof L.CircleMarker) { const p = layer.getLatLng(); markers.push([p.lng, p.lat]); } });
-    return {texts: texts, markers: markers, overlays: document.querySelector('.leaflet-control-layers-overlays').textContent};
+    map.eachLayer(layer => {
+        if (layer instanceof L.CircleMarker) { const p = layer.getLatLng(); markers.push([p.lng, p.lat]); }
+    });
+    const overlays = document.querySelector('.leaflet-control-layers-overlays').textContent;
+    return {texts: texts, markers: markers, overlays: overlays};
 }"""
 
 

@@ -522,3 +522,16 @@ def test_coordinate_fast_path_covers_the_usual_spellings():
     s = pd.Series(["-6.2", "106,8", " 7 ", "1e1", "'-6.3", "", "x"], dtype="str")
     got = imp._coordinates(s, len(s))
     assert got[:5].tolist() == [-6.2, 106.8, 7.0, 10.0, -6.3] and all(math.isnan(v) for v in got[5:])
+
+
+def test_blank_cells_as_python_sees_them():
+    assert imp.PY_WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+
+
+@given(st.lists(st.text(alphabet=imp.PY_WHITESPACE + "a-", max_size=4), min_size=1, max_size=30))
+def test_bulk_blank_mask_is_is_blank(values):
+    from geo_p4gn.records import is_blank
+
+    expected = [is_blank(v) for v in values]
+    assert imp._blank_mask(pd.Series(values, dtype="str")).tolist() == expected
+    assert imp._blank_mask(pd.Series(values, dtype=object)).tolist() == expected
