@@ -193,11 +193,6 @@ def _default_icon_script() -> str:
     return f"L.Icon.Default.imagePath = '';L.Icon.Default.mergeOptions({json.dumps(opts)});"
 
 
-def _render(m) -> str:
-    root = m.get_root()
-    return root.render()
-
-
 _USES_JQUERY = re.compile(r"\$\(|\$\.|\bjQuery\b")
 
 
@@ -219,24 +214,20 @@ def offline_html(m, *, allow: Iterable[str] = ()) -> str:
         A script or stylesheet has no offline copy, the map uses awesome-markers, or the page would
         still load something from a host not in ``allow``.
     """
-    page = _render(m)
+    page = m.get_root().render()
     if "L.AwesomeMarkers" in page:
         msg = "the map uses folium.Icon (awesome-markers), which is not available offline; use CircleMarker"
         raise AssetError(msg)
-    wanted: list[str] = []
-    tags = [(t.start(), t.end(), t["url"]) for t in (*_SCRIPT_TAG.finditer(page), *_LINK_TAG.finditer(page))]
-    for _, _, url in tags:
-        key = identify(url)
-        if key and key not in wanted:
-            wanted.append(key)
-    own_code = page
-    for start, end, _ in sorted(tags, reverse=True):
-        own_code = own_code[:start] + own_code[end:]
-    if "jquery" in wanted and not _USES_JQUERY.search(own_code):
+    tags = sorted((t.start(), t.end(), t["url"]) for t in (*_SCRIPT_TAG.finditer(page), *_LINK_TAG.finditer(page)))
+    pieces, pos = [], 0  # the page between the tags
+    for start, end, _ in tags:
+        pieces.append(page[pos:start])
+        pos = end
+    pieces.append(page[pos:])
+    wanted = list(dict.fromkeys(key for _, _, url in tags if (key := identify(url))))
+    if "jquery" in wanted and not _USES_JQUERY.search("".join(pieces)):
         wanted.remove("jquery")
-    if "leaflet_js" in wanted:  # Leaflet first: plugins extend L
-        wanted.remove("leaflet_js")
-        wanted.insert(0, "leaflet_js")
+    wanted.sort(key=lambda k: k != "leaflet_js")  # Leaflet first: plugins extend L
 
     blocks = []
     for key in wanted:
@@ -246,16 +237,7 @@ def offline_html(m, *, allow: Iterable[str] = ()) -> str:
             blocks.append(_inline_script(asset_text(key)))
             if key == "leaflet_js":
                 blocks.append(_inline_script(_default_icon_script()))
-    first = min((start for start, _, _ in tags), default=None)
-    out = []
-    pos = 0
-    for start, end, _ in sorted(tags):
-        out.append(page[pos:start])
-        if start == first:
-            out.append("\n".join(blocks))
-        pos = end
-    out.append(page[pos:])
-    html = "".join(out)
+    html = pieces[0] + "\n".join(blocks) + "".join(pieces[1:])
     bad = [u for u in external_loads(html) if not any(u.startswith(p) for p in allow if p)]
     if bad:
         msg = f"the page would still load from other hosts: {sorted(set(bad))[:5]}"
