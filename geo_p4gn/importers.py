@@ -872,29 +872,27 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress) -> Chec
 
     # rows the fast path does not vouch for: validate_record decides, and its message is the reason
     slow: dict[int, Intervention] = {}
-    for i in np.flatnonzero(~fast):
-        i = int(i)
-        if i in rejects:
-            continue
-        rec_raw = {
-            "id": ids[i], "date": _unquote(date_col.iloc[i]), "end_date": _unquote(raw("end_date")[i]),
-            "type": _unquote(raw("type")[i]), "actor": _unquote(raw("actor")[i]),
-            "organisation": _unquote(raw("organisation")[i]), "participants": _unquote(raw("participants")[i]),
-            "notes": _unquote(raw("notes")[i]), "site_id": None if bad_site[i] else site_ids[i],
-            "lat": lat[i] if from_site[i] else _unquote(lat_raw[i]),
-            "lon": lon[i] if from_site[i] else _unquote(lon_raw[i]),
-            "geometry": _unquote(geoms[i]),
-        }
+    todo = [int(i) for i in np.flatnonzero(~fast) if int(i) not in rejects]
+    cells = {k: raw(k) for k in ("end_date", "type", "actor", "organisation", "participants", "notes", "site_id")
+             } if todo else {}
+    day_cells = date_col.to_numpy(dtype=object) if todo else None
+    for i in todo:
+        rec_raw = {k: _unquote(v[i]) for k, v in cells.items()}
+        rec_raw.update(
+            id=ids[i], date=_unquote(day_cells[i]), site_id=None if bad_site[i] else site_ids[i],
+            lat=lat[i] if from_site[i] else _unquote(lat_raw[i]), lon=lon[i] if from_site[i] else _unquote(lon_raw[i]),
+            geometry=_unquote(geoms[i]),
+        )
         try:
             rec = validate_record(rec_raw, taxonomy=taxonomy, row=table.label(i))
         except ValueError as exc:
             if bad_site[i] and str(exc).startswith(f"{table.label(i)}: lat/lon"):
-                rejects[i] = _reject(table, cmap, i, finder.reason(raw("site_id")[i]), field="site_id")
+                rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][i]), field="site_id")
             else:
                 rejects[i] = _reject(table, cmap, i, exc)
             continue
         if bad_site[i]:
-            rejects[i] = _reject(table, cmap, i, finder.reason(raw("site_id")[i]), field="site_id")
+            rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][i]), field="site_id")
             continue
         slow[i] = rec
         if rec.geometry.geom_type == "Point":

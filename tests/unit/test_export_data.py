@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -203,3 +204,15 @@ def test_records_table_is_a_new_frame(records, taxonomy, boundaries):
     # records_table does not filter: export_records drops deleted records before it
     assert table["id"].tolist() == [ID3, ID1, ID2, ID4]
     assert table["participants"].tolist() == [12, 85, pd.NA, 3]
+
+
+def test_xlsx_refuses_a_cell_too_long_for_a_spreadsheet(records, tmp_path, taxonomy, boundaries):
+    ring = [(106.826 + 0.001 * np.cos(a), -6.175 + 0.001 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 1500)]
+    big = records.copy()
+    big.loc[0, "geometry"] = shapely.Polygon(ring)
+    with pytest.raises(P4gnError, match=r"^record 0d6f2b7a-0000-4000-8000-000000000001: geometry has \d+ characters, "
+                                        r"more than a spreadsheet cell holds \(32767\); export as geojson or gpkg"):
+        export(big, tmp_path, "xlsx", taxonomy, boundaries)
+    assert not (tmp_path / "out.xlsx").exists()
+    _, n = export(big, tmp_path, "gpkg", taxonomy, boundaries)
+    assert n == 3
