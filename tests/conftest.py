@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,7 @@ def _start_local_postgis(tmp: Path) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory):
+def pg_url():
     """A PostGIS database URL: GEO_P4GN_TEST_PG, else a throwaway cluster, else skip.
 
     With GEO_P4GN_REQUIRE_PG=1 (CI) a missing PostGIS is a failure, not a skip.
@@ -46,7 +48,9 @@ def pg_url(tmp_path_factory):
     url = os.environ.get("GEO_P4GN_TEST_PG")
     started = None
     if not url:
-        started = tmp_path_factory.mktemp("pg")
+        # not under pytest's tmp folder: it is private to the user running pytest, and as root the
+        # cluster runs as user postgres, which must reach its data directory
+        started = Path(tempfile.mkdtemp(prefix="geo-p4gn-test-pg-"))
         url = _start_local_postgis(started)
     if not url:
         msg = "no PostGIS: set GEO_P4GN_TEST_PG or install postgresql-15-postgis-3"
@@ -58,6 +62,11 @@ def pg_url(tmp_path_factory):
         pid = started / "data" / "postmaster.pid"
         if pid.exists():
             subprocess.run(["kill", "-INT", pid.read_text().split()[0]], check=False)
+            for _ in range(50):  # fast shutdown takes well under a second
+                if not pid.exists():
+                    break
+                time.sleep(0.1)
+        shutil.rmtree(started, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
