@@ -1,5 +1,6 @@
-"""``geo-p4gn import`` and ``geo-p4gn export``: thin entry points over :mod:`geo_p4gn.importers` and
-:mod:`geo_p4gn.export_data` (and :mod:`geo_p4gn.export_html` for ``export html``).
+"""``geo-p4gn import`` and ``geo-p4gn export``: thin entry points over :mod:`geo_p4gn.services`, which
+checks the role (``--as``, see :mod:`geo_p4gn.cli_admin`) and the upload limits, then calls
+:mod:`geo_p4gn.importers`, :mod:`geo_p4gn.export_data` or :mod:`geo_p4gn.export_html`.
 
 Exit status of ``import``: 0 when the file was processed (whether or not some rows were rejected), 2 when
 it could not be read or stored at all (then nothing was written). ``--json`` prints
@@ -9,12 +10,12 @@ it could not be read or stored at all (then nothing was written). ``--json`` pri
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 import time
 
 from ._errors import P4gnError
+from .cli_admin import add_user_argument, cli_user
 from .filters import add_filter_arguments, filters_from_args
 
 #: Rows from which ``import`` draws a progress bar (on a terminal only).
@@ -38,7 +39,7 @@ def register(sub) -> None:
                    help="write the rejected rows, with their reasons, to a CSV you can fix and import again")
     p.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
                                    "data/interventions/p4gn.gpkg)")
-    p.add_argument("--user", help="who is importing (recorded in the audit log; default: your login name)")
+    add_user_argument(p)
     p.set_defaults(func=cmd_import)
 
     e = sub.add_parser(
@@ -57,6 +58,7 @@ def register(sub) -> None:
     h.add_argument("--metric", help="html: the choropleth's metric (default: interventions)")
     h.add_argument("--tiles", default="", metavar="URL", help="html: background tiles (default: none, offline)")
     add_filter_arguments(e)
+    add_user_argument(e)
     e.set_defaults(func=cmd_export)
 
 
@@ -93,17 +95,17 @@ def _rows_hint(path: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importers import import_file
+    from .services import import_file
     from .store import open_store
 
-    user = args.user or _login()
     bar = None
     if sys.stderr.isatty() and not args.json and _rows_hint(args.file) >= PROGRESS_ROWS:
         bar = _Bar(sys.stderr)
     try:
+        user = cli_user(args)
         with open_store(args.store) as store:
-            report = import_file(store, args.file, user=user, dry_run=args.dry_run, rejects_path=args.rejects,
-                                 progress=bar)
+            report = import_file(store, user, args.file, name=args.file, dry_run=args.dry_run,
+                                 rejects_path=args.rejects, progress=bar)
     except P4gnError as exc:
         if bar:
             bar.close()
@@ -138,26 +140,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    if args.format == "html":
-        if args.hxl:
-            msg = "--hxl is for csv exports"
-            raise P4gnError(msg)
-        from .export_html import export_html_from_args
-
-        return export_html_from_args(args)
-    from .export_data import export_records
+    from . import services
     from .store import open_store
 
-    with open_store(args.store) as store:
-        n = export_records(store, args.out, args.format, filters_from_args(args), public=args.public,
-                           hxl=args.hxl, lang=args.lang)
+    if args.hxl and args.format == "html":  # export_data checks the other formats
+        msg = "--hxl is for csv exports"
+        raise P4gnError(msg)
+    user = cli_user(args)
+    filters = filters_from_args(args)
     kind = "public" if args.public else "internal"
+    with open_store(args.store) as store:
+        if args.format == "html":
+            page = services.export_html(store, user, args.out, filters, public=args.public, lang=args.lang,
+                                        metric=args.metric or "interventions", tiles=args.tiles or "")
+            print(f"wrote {args.out} ({len(page.encode('utf-8')) / 1e6:.2f} MB, {kind} html map)")
+            return 0
+        n = services.export_records(store, user, args.out, args.format, filters, public=args.public,
+                                    hxl=args.hxl, lang=args.lang)
     print(f"wrote {args.out}: {n} records ({kind} {args.format})")
     return 0
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in a container
-        return "cli"

@@ -13,6 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Tests never read a real users file: without one the app and the CLI run in single-user mode; tests
+# that need accounts write their own file and point GEO_P4GN_USERS at it.
+os.environ["GEO_P4GN_USERS"] = str(Path(tempfile.gettempdir()) / f"geo-p4gn-no-users-{os.getpid()}.toml")
+
 
 @pytest.fixture(scope="session")
 def boundaries():

@@ -183,7 +183,7 @@ def gpkg(tmp_path, boundaries, taxonomy):
 
 
 def test_cli_import_json_and_exit_status(gpkg, tmp_path):
-    out = run("import", str(FIX / "basic.csv"), "--store", gpkg, "--json", "--user", "budi",
+    out = run("import", str(FIX / "basic.csv"), "--store", gpkg, "--json",
               "--rejects", str(tmp_path / "r.csv"))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -200,9 +200,9 @@ def test_cli_import_json_and_exit_status(gpkg, tmp_path):
         assert len(s.list()) == 3
     bad = run("import", str(tmp_path / "missing.csv"), "--store", gpkg)
     assert (bad.returncode, bad.stdout) == (2, "")
-    assert bad.stderr == f"geo-p4gn: error: cannot read {tmp_path / 'missing.csv'}: No such file or directory\n"
+    assert bad.stderr == "geo-p4gn: error: missing.csv: cannot be read (No such file or directory)\n"
     bad = run("import", str(tmp_path / "missing.csv"), "--store", gpkg, "--json")
-    assert bad.returncode == 2 and json.loads(bad.stdout)["error"].startswith("cannot read")
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"].endswith("cannot be read (No such file or directory)")
 
 
 def test_cli_export_formats_and_filters(gpkg, tmp_path):
@@ -240,3 +240,22 @@ def test_progress_bar_on_a_terminal(gpkg, monkeypatch, capsys):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert cli.main(["import", str(FIX / "semicolon_id.csv"), "--store", gpkg]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_cli_import_and_export_check_the_role(gpkg, tmp_path):
+    """The CLI goes through the same services as the app: a field team member may not import or export."""
+    from geo_p4gn import auth
+
+    users = tmp_path / "users.toml"
+    auth.add_user("ani", "petugas", path=users)
+    auth.add_user("rudi", "perencana", path=users)
+    env = {"GEO_P4GN_USERS": str(users)}
+    out = run("import", str(FIX / "basic.csv"), "--store", gpkg, "--as", "ani", env=env)
+    assert out.returncode == 2 and "may not import files" in out.stderr
+    out = run("export", "csv", str(tmp_path / "x.csv"), "--store", gpkg, "--as", "ani", env=env)
+    assert out.returncode == 2 and "may not export data for internal use" in out.stderr
+    out = run("export", "csv", str(tmp_path / "p.csv"), "--store", gpkg, "--public", "--as", "rudi", env=env)
+    assert out.returncode == 2 and "may not make public exports" in out.stderr
+    out = run("export", "csv", str(tmp_path / "i.csv"), "--store", gpkg, "--as", "rudi", env=env)
+    assert out.returncode == 0, out.stderr
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "p.csv").exists()
