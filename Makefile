@@ -33,7 +33,7 @@ lint: $(BIN)/.installed-test
 	$(BIN)/ruff check geo_p4gn tests bench app.py
 
 bench: $(BIN)/.installed-test
-	$(BIN)/python -m bench
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) data/boundaries/build .pytest_cache
