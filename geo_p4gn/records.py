@@ -89,6 +89,10 @@ def _content(rec: Intervention, wkt: str) -> dict[str, Any]:
     return out
 
 
+_HASHED = tuple(f for f in CONTENT_FIELDS if f != "geometry")
+_HASH_JSON = json.JSONEncoder(default=lambda v: v.isoformat())  # dates
+
+
 def content_hashes(recs: Sequence[Intervention]) -> list[str]:
     """The content hash of each record (geometry WKT computed in one vectorised call).
 
@@ -96,8 +100,10 @@ def content_hashes(recs: Sequence[Intervention]) -> list[str]:
     retried write (a no-op) from a conflicting one.
     """
     wkts = shapely.to_wkt(np.array([r.geometry for r in recs], dtype=object), rounding_precision=7, trim=True)
+    # the JSON list of the content fields in CONTENT_FIELDS order: canonical, and about 3x faster to
+    # encode than a key-sorted dict (it runs once per imported row)
     return [
-        hashlib.sha256(json.dumps(_content(r, w), sort_keys=True).encode()).hexdigest()
+        hashlib.sha256(_HASH_JSON.encode([getattr(r, f) for f in _HASHED] + [w]).encode()).hexdigest()
         for r, w in zip(recs, wkts, strict=True)
     ]
 
