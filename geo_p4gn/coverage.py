@@ -286,20 +286,31 @@ def _run(jobs: dict, threaded: bool) -> dict:
 def _encode_records(records, sites_all, kel_codes, site_ids, types, actors, filters) -> _Encoded:
     _require(records, _RECORD_COLUMNS, "records")
     col = {c: records[c] for c in _RECORD_COLUMNS}
-    done = _run({
-        "date": lambda: pd.to_datetime(col["date"]),
-        "end_date": lambda: pd.to_datetime(col["end_date"]),
+    look_back = dataclasses.replace(filters, date_from=None)
+
+    def dates(name: str) -> tuple[pd.Series, np.ndarray]:
+        values = pd.to_datetime(col[name])
+        return values, _days(values)
+
+    jobs = {
+        "date": lambda: dates("date"),
+        "end_date": lambda: dates("end_date"),
         "part": lambda: pd.to_numeric(col["participants"]).to_numpy(dtype="float64", na_value=np.nan),
         "type": lambda: _encode(col["type_key"], types),
         "actor": lambda: _encode(col["actor_key"], actors),
         "org": lambda: _normalised_orgs(col["organisation"]),
         "kel": lambda: _encode(col["kelurahan_code"], kel_codes),
         "site": lambda: _encode(col["site_id"], site_ids),
-    }, threaded=len(records) > _THREADED_ROWS)
-    # the filters see the dates already converted (a shallow frame: no column is copied)
-    view = pd.DataFrame({**col, "date": done["date"], "end_date": done["end_date"]}, copy=False)
-    keep = _counted(view, sites_all, dataclasses.replace(filters, date_from=None))
-    start, end = _days(done["date"]), _days(done["end_date"])
+    }
+    converted = all(pd.api.types.is_datetime64_any_dtype(col[c]) for c in ("date", "end_date"))
+    if converted:  # the filters need no date conversion: run them with the rest
+        jobs["keep"] = lambda: _counted(records, sites_all, look_back)
+    done = _run(jobs, threaded=len(records) > _THREADED_ROWS)
+    (date, start), (end_date, end) = done["date"], done["end_date"]
+    if not converted:  # let the filters see the dates converted once (a shallow frame: no column copied)
+        view = pd.DataFrame({**col, "date": date, "end_date": end_date}, copy=False)
+        done["keep"] = _counted(view, sites_all, look_back)
+    keep = done["keep"]
     org, n_orgs = done["org"]
 
     end = np.where(end == _NO_DAY, start, end)

@@ -322,9 +322,11 @@ def test_threaded_encoding_and_sparse_pairs_give_the_same_tables(taxonomy, monke
     plain = cov.coverage_tables(_records(), _sites(), _areas(), taxonomy, Y2024, as_of=AS_OF)
     monkeypatch.setattr(cov, "_THREADED_ROWS", 0)  # the path taken above 200,000 rows
     monkeypatch.setattr(cov, "_DENSE_PAIRS", 0)  # the path taken for very many organisations
-    other = cov.coverage_tables(_records(), _sites(), _areas(), taxonomy, Y2024, as_of=AS_OF)
-    for level in cov.LEVELS:
-        pd.testing.assert_frame_equal(plain[level], other[level])
+    dt64 = _records().astype({"date": "datetime64[ms]", "end_date": "datetime64[ms]"})
+    for recs in (_records(), dt64):
+        other = cov.coverage_tables(recs, _sites(), _areas(), taxonomy, Y2024, as_of=AS_OF)
+        for level in cov.LEVELS:
+            pd.testing.assert_frame_equal(plain[level], other[level])
 
 
 def test_no_records_and_no_sites(taxonomy):
