@@ -30,6 +30,7 @@ PAGES = (
     ("app_pages/unggah.py", "unggah", "page_unggah", ":material/upload_file:", "import"),
     ("app_pages/situs.py", "situs", "page_situs", ":material/location_city:", "read_sites"),
     ("app_pages/ekspor.py", "ekspor", "page_ekspor", ":material/download:", "export"),
+    ("app_pages/admin.py", "admin", "page_admin", ":material/admin_panel_settings:", "audit_read"),
 )
 allowed = [p for p in PAGES if ctx.can(p[4])]
 if not allowed:

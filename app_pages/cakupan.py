@@ -8,8 +8,6 @@ filters leave at most :data:`POINT_LIMIT` of them.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -145,7 +143,7 @@ def _labels(keys, group: str, lang: str) -> str:
 
 def gap_section(ctx: Context, v, filters: Filters) -> None:
     st.subheader(ctx.t("gaps_title"))
-    g = data.gaps(v, ctx.user, filters, dt.date.today())
+    g = data.gaps(v, ctx.user, filters, views.today())
     if not len(g):
         st.caption(ctx.t("gaps_none"))
         return
@@ -177,7 +175,8 @@ def timeline_section(ctx: Context, v, filters: Filters) -> None:
     label = views.type_label if by != "actor" else views.actor_label
     shown = tl.rename(columns=lambda k: label(k, ctx.lang))
     shown = shown.loc[:, shown.sum(axis=0) > 0]
-    st.bar_chart(shown, stack=True, height=280)
+    shown.index = shown.index.strftime("%Y-%m")  # one bar per month
+    st.bar_chart(shown, stack=True, height=280, x_label="", y_label=ctx.t("col_interventions"))
 
 
 def _csv(table: pd.DataFrame) -> bytes:
@@ -219,7 +218,7 @@ def main(ctx: Context) -> None:
     filter_panel.write_url(filters, {"level": level, "metric": metric})
 
     n = data.filtered_count(v, ctx.user, filters)
-    today = dt.date.today()
+    today = views.today()
     tables = data.coverage_tables(v, ctx.user, filters, ("site", level), today)
     table, site_table = tables[level], tables["site"]
     points = data.filtered_points(v, ctx.user, filters, POINT_LIMIT) if 0 < n <= POINT_LIMIT else None

@@ -9,7 +9,6 @@ where they can be corrected or deleted (the services decide what is allowed).
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import folium
@@ -134,7 +133,7 @@ def point_group(point: dict | None) -> folium.FeatureGroup:
     return fg
 
 
-def show_point(ctx: Context, point: dict | None, sites: gpd.GeoDataFrame) -> bool:
+def show_point(ctx: Context, point: dict | None) -> bool:
     """Say where the point is, or why it cannot be recorded; True when it can."""
     if not point:
         st.info(ctx.t("point_none"))
@@ -164,12 +163,12 @@ def _required_missing(ctx: Context, values: dict) -> list[str]:
     return [ctx.t(label) for key, label in names.items() if not values.get(key)]
 
 
-def entry_form(ctx: Context, fid: str, point: dict | None, point_ok: bool, sites: gpd.GeoDataFrame) -> None:
+def entry_form(ctx: Context, fid: str, point: dict | None, point_ok: bool) -> None:
     tax = data.taxonomy()
     types = [x.key for x in tax.types if x.active]
     actors = [x.key for x in tax.actors if x.active]
     orgs = data.organisations(ctx.view(), ctx.user)
-    today = dt.date.today()
+    today = views.today()
     with st.form(f"catat_form_{fid}", border=True):
         date = st.date_input(ctx.t("f_date"), value=today, max_value=today, format="DD/MM/YYYY",
                              key=f"catat_date_{fid}")
@@ -305,7 +304,7 @@ def main(ctx: Context) -> None:
     out = mapview.show(build_map(ctx, sites, own), key="catat_map",
                        returned=("last_clicked", "last_object_clicked"), feature_groups=[point_group(point)])
     handle_clicks(out, sites)
-    point_ok = show_point(ctx, point, sites)
+    point_ok = show_point(ctx, point)
 
     try:
         saved = services.get_intervention(ctx.store, ctx.user, fid)
@@ -314,6 +313,8 @@ def main(ctx: Context) -> None:
     if saved is not None:
         saved_panel(ctx, saved)
     else:
+        if not len(sites):
+            st.caption(ctx.t("no_sites"))
         site_ids = [None, *sites["id"].tolist()]
         names = dict(zip(sites["id"], sites["name"]))
         if st.session_state.get("catat_site") not in site_ids:
@@ -322,7 +323,7 @@ def main(ctx: Context) -> None:
                      format_func=lambda s: ctx.t("site_none") if s is None else
                      f"{names.get(s, s)} ({views.area_name(sites.loc[sites['id'] == s, 'kelurahan_code'].iloc[0])})",
                      on_change=_on_site_change, args=(sites,))
-        entry_form(ctx, fid, point, point_ok, sites)
+        entry_form(ctx, fid, point, point_ok)
     recent_entries(ctx, own, point, point_ok)
 
 

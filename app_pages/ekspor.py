@@ -8,12 +8,10 @@ but only enabled for those who may publish, and the services refuse the rest any
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 from geo_p4gn import maps
-from geo_p4gn_app import data, downloads, filter_panel
+from geo_p4gn_app import data, downloads, filter_panel, views
 from geo_p4gn_app.session import Context, current
 
 
@@ -33,7 +31,7 @@ def main(ctx: Context) -> None:
     public = st.checkbox(ctx.t("public"), value=False, disabled=not may_publish, key="ekspor_public",
                          help=None if may_publish else ctx.t("public_denied"))
     public = public and may_publish
-    stamp = dt.date.today().strftime("%Y%m%d")
+    stamp = views.today().strftime("%Y%m%d")
     suffix = "-publik" if public else ""
 
     st.subheader(ctx.t("html_title"))

@@ -191,7 +191,10 @@ def main(ctx: Context) -> None:
     if flash:
         st.success(ctx.t("site_saved", outcome=ctx.t(f"outcome_{flash}")))
     sites = data.sites(ctx.view(), ctx.user)
-    registry_table(ctx, sites)
+    if len(sites):
+        registry_table(ctx, sites)
+    else:
+        st.info(ctx.t("no_sites"))
     if not ctx.can("manage_sites"):
         st.info(ctx.t("site_readonly"))
         return

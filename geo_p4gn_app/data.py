@@ -120,15 +120,22 @@ def organisations(v: View, _user) -> list[str]:
     return counts.index.tolist()[:500]
 
 
+def own_recent(v: View, user, days: int) -> pd.DataFrame:
+    """The user's own records made in the last ``days`` days, newest first, with lon/lat.
+
+    Keyed on the user's name too: two people of the same role share everything but this.
+    """
+    return _own_recent(v, user.name, user, days)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def own_recent(v: View, _user, days: int) -> pd.DataFrame:
-    """The user's own records made in the last ``days`` days, newest first, with lon/lat."""
+def _own_recent(v: View, name: str, _user, days: int) -> pd.DataFrame:
     recs = records(v, _user)
     if not len(recs):
         return pd.DataFrame(columns=["id", "date", "type_key", "actor_key", "organisation", "site_id",
                                      "kelurahan_code", "participants", "notes", "created_at", "version",
                                      "lon", "lat"])
-    mine = recs[recs["created_by"] == _user.name]
+    mine = recs[recs["created_by"] == name]
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
     mine = mine[mine["created_at"].astype(str) >= since[:len("YYYY-MM-DD")]]
     mine = mine.sort_values("created_at", ascending=False)

@@ -26,6 +26,7 @@ _T: dict[str, tuple[str, str]] = {
     "page_unggah": ("Unggah data", "Upload data"),
     "page_situs": ("Situs", "Sites"),
     "page_ekspor": ("Ekspor", "Export"),
+    "page_admin": ("Administrasi", "Administration"),
     "single_user": (("Mode pengguna tunggal: belum ada login (OIDC) atau akun lokal yang diatur, jadi aplikasi "
                     "berjalan untuk satu orang di laptop ini dengan semua hak akses."),
                     ("Single-user mode: no sign-in (OIDC) or local accounts are configured, so the app runs for "
@@ -63,6 +64,10 @@ _T: dict[str, tuple[str, str]] = {
     "catat_title": ("Catat intervensi", "Record an intervention"),
     "site_choice": ("Situs (opsional)", "Site (optional)"),
     "site_none": ("- tanpa situs -", "- no site -"),
+    "no_sites": (("Daftar situs masih kosong. Tambahkan situs di halaman Situs, atau isi daftar awal dengan "
+                 "perintah geo-p4gn init."),
+                 ("The site registry is empty. Add sites on the Sites page, or load the initial list with the "
+                 "command geo-p4gn init.")),
     "point_none": ("Belum ada titik. Ketuk peta atau pilih situs.", "No point yet. Tap the map or choose a site."),
     "point_in": ("Titik di Kelurahan {kelurahan}, Kecamatan {kecamatan}, {kota}.",
                  "Point in Kelurahan {kelurahan}, Kecamatan {kecamatan}, {kota}."),
@@ -285,6 +290,20 @@ _T: dict[str, tuple[str, str]] = {
     "data_title": ("Data intervensi", "Intervention data"),
     "data_download": ("Unduh {fmt}", "Download {fmt}"),
     "hxl": ("Tambahkan baris tagar HXL (khusus CSV)", "Add the HXL hashtag row (CSV only)"),
+    # Administrasi
+    "admin_title": ("Administrasi", "Administration"),
+    "audit_title": ("Log audit", "Audit log"),
+    "audit_entity": ("Jenis data", "Kind of data"),
+    "audit_all": ("semua", "all"),
+    "audit_intervention": ("intervensi", "interventions"),
+    "audit_site": ("situs", "sites"),
+    "audit_count": ("{n} entri (terbaru di atas).", "{n} entries (newest first)."),
+    "audit_download": ("Unduh log audit (CSV)", "Download the audit log (CSV)"),
+    "restore_title": ("Pulihkan catatan yang dihapus", "Restore deleted records"),
+    "restore_none": ("Tidak ada catatan yang dihapus.", "No deleted records."),
+    "restore_pick": ("Catatan yang dihapus", "Deleted record"),
+    "restore_do": ("Pulihkan", "Restore"),
+    "restored": ("Catatan dipulihkan.", "Record restored."),
 }
 
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in _T.items()} for i, lang in enumerate(LANGS)}

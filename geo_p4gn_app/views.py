@@ -6,6 +6,7 @@ a map layer or a table shows, in the user's language.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import geopandas as gpd
@@ -15,6 +16,14 @@ import shapely
 
 from . import data
 from .i18n import t
+
+#: Western Indonesia Time (UTC+7, no daylight saving): "today" for a field team in Jakarta, whatever the
+#: server's clock zone.
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(WIB).date()
 
 
 def type_label(key, lang: str) -> str:

@@ -14,7 +14,7 @@ from geo_p4gn_app.text import md
 from tests.app.conftest import ROOT, open_app, texts
 
 PASSWORD = "kata-sandi-panjang-1"
-PAGES = ("catat", "cakupan", "unggah", "situs", "ekspor")
+PAGES = ("catat", "cakupan", "unggah", "situs", "ekspor", "admin")
 
 
 def sign_in(at, name, password=PASSWORD):
@@ -91,7 +91,9 @@ def test_english_is_one_switch_away(app_env, fake_map):
 
 
 def test_both_languages_have_every_string_with_the_same_placeholders():
-    fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    def fields(s):
+        return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
     assert set(STRINGS["id"]) == set(STRINGS["en"])
     for key in STRINGS["id"]:
         assert STRINGS["id"][key].strip() and STRINGS["en"][key].strip(), key
@@ -117,6 +119,42 @@ def test_nothing_user_entered_goes_through_unsafe_html():
 def test_streamlit_settings_are_offline_and_bounded():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["enableStaticServing"] is True
+    assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["headless"] is True
     assert config["server"]["maxUploadSize"] == limits.max_upload_bytes // 1_000_000
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_admins_read_the_audit_log_and_restore_deleted_records(app_env, store):
+    from geo_p4gn import services
+
+    rec, _ = services.record_intervention(store, services.SINGLE_USER, {
+        "date": "2024-08-17", "type": "deklarasi", "actor": "komunitas", "organisation": "RW 01",
+        "lon": 106.8456, "lat": -6.2088})
+    services.delete_intervention(store, services.SINGLE_USER, rec.id)
+    at = open_app("admin")
+    log = next(d.value for d in at.dataframe if "seq" in d.value.columns)
+    assert log["Tindakan"].tolist()[:2] == ["delete", "create"]
+    assert any(b.key == "admin_audit_csv" for b in at.download_button)
+    at.selectbox(key="admin_restore").set_value(rec.id)
+    at.run()
+    at.button(key="admin_restore_go").click()
+    at.run()
+    assert not at.exception
+    assert not store.get(rec.id).deleted
+
+
+def test_own_entries_are_not_shared_between_people_of_the_same_role(app_env, users_path, store, fake_map):
+    from geo_p4gn import services
+
+    for name in ("adi", "ida"):
+        auth.add_user(name, "admin", password=PASSWORD, path=users_path)
+    services.record_intervention(store, services.User("adi", "admin"), {
+        "date": "2024-08-17", "type": "deklarasi", "actor": "komunitas", "organisation": "RW 02",
+        "lon": 106.8456, "lat": -6.2088})
+    seen = {}
+    for name in ("adi", "ida"):
+        at = open_app()
+        sign_in(at, name)
+        seen[name] = any(s.label.startswith("Perbaiki atau hapus") for s in at.selectbox)
+    assert seen == {"adi": True, "ida": False}

@@ -29,8 +29,7 @@ def test_a_new_site_is_placed_by_a_tap(fake_map, store, boundaries):
     assert at.session_state["situs_draft"] == [IN_JAKARTA]
     fg = fake_map.last[1]["feature_group_to_add"][0]
     assert len(fg._children) == 1
-    form = [t for t in at.text_input if t.label.startswith("Kode situs")][0]
-    form.set_value("gang-baru")
+    next(t for t in at.text_input if t.label.startswith("Kode situs")).set_value("gang-baru")
     next(t for t in at.text_input if t.label == "Nama").set_value("Gang Baru")
     next(t for t in at.text_area if t.label.startswith("Nama lain")).set_value("Gang Lama\nGang Tua")
     next(s for s in at.selectbox if s.label == "Kategori IKRN").set_value("waspada")

@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from geo_p4gn.filters import Filters
 from geo_p4gn.seed import seed_store
@@ -124,13 +126,38 @@ def browser(chromium_path):
         b.close()
 
 
+def map_frame(page):
+    """The current map (while a rerun replaces the map, the old iframe lingers until the run ends)."""
+    return page.locator(MAP).last.content_frame
+
+
 def wait_map(page, timeout=60_000):
     """Wait for the map's polygons; the iframe must have a real height."""
-    frame = page.frame_locator(MAP)
+    settle(page)
+    frame = map_frame(page)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=timeout)
+    assert page.locator(MAP).count() == 1
     box = page.locator(MAP).bounding_box()
     assert box is not None and box["height"] >= 300 and box["width"] >= 300, box
     return frame
+
+
+def settle(page, quiet_ms: int = 1200, timeout: float = 60):
+    """Wait until the app has not been running a script for ``quiet_ms`` (a tap makes up to two reruns)."""
+    app = page.locator('[data-testid="stApp"]')
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while True:
+        running = app.get_attribute("data-test-script-state") == "running"
+        now = time.monotonic()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif (now - quiet_since) * 1000 >= quiet_ms:
+            return
+        assert now < deadline, "the app kept running"
+        page.wait_for_timeout(100)
 
 
 def fills(frame) -> list[str]:
@@ -138,7 +165,15 @@ def fills(frame) -> list[str]:
 
 
 def choose(page, label: str, option: str, *, new: bool = False):
-    page.get_by_role("combobox", name=label, exact=True).click()
+    for attempt in range(3):  # a rerun that lands just after the click closes the list again
+        settle(page, 300)
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            page.get_by_role("listbox").first.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     if new:
         page.keyboard.type(option)
         page.keyboard.press("Enter")
@@ -147,11 +182,20 @@ def choose(page, label: str, option: str, *, new: bool = False):
 
 
 def open_sidebar_link(page, name: str):
+    settle(page)
     link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name)
-    if not link.is_visible():
-        page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
-                     ).first.click()
+    folded = link.bounding_box()["x"] < 0  # a phone: the sidebar is folded away
+    if folded:
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function("el => el.getBoundingClientRect().x >= 0", arg=link.element_handle())
     link.click()
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    if folded and sidebar.get_attribute("data-collapsed") == "false":  # fold it away again
+        page.locator('[data-testid="stSidebarCollapseButton"] button, button[data-testid="stSidebarCollapseButton"]'
+                     ).first.click(force=True)
+        page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]')"
+                               ".getAttribute('data-collapsed') === 'true'")
 
 
 @pytest.mark.parametrize("viewport", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
@@ -160,7 +204,7 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
     page = context.new_page()
     watch = Watch(context, page)
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(90_000)
 
     # -- Catat intervensi: tap, see the kelurahan, fill, submit ------------------------------------------
     page.goto(base + "/")
@@ -168,12 +212,13 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
     mapbox = frame.locator(".leaflet-container").bounding_box()
     frame.locator(".leaflet-container").click(position={"x": mapbox["width"] * 0.5, "y": mapbox["height"] * 0.55})
     page.get_by_text(re.compile(r"Titik di Kelurahan")).wait_for()
+    settle(page)
 
     choose(page, "Jenis intervensi", "Deklarasi masyarakat anti narkoba")
     choose(page, "Aktor (pentahelix)", "Komunitas / masyarakat")
     choose(page, "Organisasi pelaksana", ORG, new=True)
-    page.get_by_label("Jumlah peserta").fill("25")
-    page.get_by_label("Catatan").fill("Uji peramban")
+    page.get_by_role("spinbutton", name="Jumlah peserta").fill("25")
+    page.get_by_role("textbox", name="Catatan").fill("Uji peramban")
     page.get_by_role("button", name="Simpan", exact=True).click()
     page.get_by_text("Tersimpan. Lokasi: Kelurahan").wait_for()
     rec_id = re.search(r"catat=([0-9a-f-]{36})", page.url)[1]
@@ -184,9 +229,8 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
             ("deklarasi", "komunitas", ORG, 25, "Uji peramban")
         n_records = len(store.list())
     # ... and on the map: the "my entries" layer holds it
-    frame = page.frame_locator(MAP)
+    frame = wait_map(page)
     frame.get_by_text("Entri saya (1)").wait_for(state="attached")
-    assert page.locator(MAP).bounding_box()["height"] >= 300
 
     # a reload keeps the form's id: still one record
     page.reload()
@@ -207,26 +251,37 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
     page.keyboard.press("Escape")
     page.wait_for_url(re.compile(r"types=tim_terpadu"))
     deadline = time.monotonic() + 60
-    while fills(page.frame_locator(MAP)).count(NONE_FILL) < 267:
+    while True:
+        try:
+            if fills(map_frame(page)).count(NONE_FILL) >= 267:
+                break
+        except PlaywrightError:  # the map being replaced
+            pass
         assert time.monotonic() < deadline, "the choropleth did not change with the filter"
         page.wait_for_timeout(250)
     assert wait_map(page)
     assert Filters.from_query(dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.url))).types == ("tim_terpadu",)
 
     # -- Ekspor: a download for the current filters (cleared first: our record) ------------------------
-    page.get_by_role("button", name="Hapus semua filter").click()
+    settle(page)
+    reset = page.get_by_role("button", name=re.compile("Hapus semua filter"))
+    if not reset.is_visible():
+        page.get_by_text(re.compile(r"^Filter")).first.click()
+    reset.click()
     page.wait_for_function("() => !location.search.includes('types=')")
     open_sidebar_link(page, "Ekspor")
-    page.get_by_role("button", name="Unduh CSV").wait_for()
+    csv_button = page.get_by_role("button", name=re.compile("Unduh CSV"))
+    csv_button.wait_for()
+    settle(page)
     with page.expect_download() as dl:
-        page.get_by_role("button", name="Unduh CSV").click()
+        csv_button.click()
     path = tmp_path / "export.csv"
     dl.value.save_as(path)
     rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
     assert len(rows) == n_records
     assert ORG in {r["organisation"] for r in rows}
     with page.expect_download() as dl:
-        page.get_by_role("button", name="Unduh peta HTML").click()
+        page.get_by_role("button", name=re.compile("Unduh peta HTML")).click()
     html_path = tmp_path / "peta.html"
     dl.value.save_as(html_path)
     assert html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
@@ -239,6 +294,7 @@ def test_a_shared_link_opens_the_filtered_view(app_server, browser):
     base, _ = app_server
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.set_default_timeout(90_000)
     watch = Watch(context, page)
     page.goto(base + "/cakupan?types=deklarasi&level=kota&metric=actor_completeness")
     frame = wait_map(page)
@@ -247,5 +303,22 @@ def test_a_shared_link_opens_the_filtered_view(app_server, browser):
     assert "Kelengkapan aktor pentahelix" in legend.inner_text()
     assert frame.locator("path.leaflet-interactive").count() >= 6  # the 6 kota (and the sites)
     page.get_by_text(re.compile(r"^Filter \(1 aktif\)")).wait_for()
+    watch.check()
+    context.close()
+
+
+def test_my_location_places_the_point(app_server, browser):
+    """Where the browser allows it, "my location" places the point (here: a position given to Chromium)."""
+    base, _ = app_server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, permissions=["geolocation"],
+                                  geolocation={"latitude": -6.2088, "longitude": 106.8456, "accuracy": 10})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    watch = Watch(context, page)
+    page.goto(base + "/")
+    frame = wait_map(page)
+    frame.locator("a.gp-locate").click()
+    page.get_by_text(re.compile(r"Titik di Kelurahan")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"-6\.2088\d*, 106\.8456")).wait_for()
     watch.check()
     context.close()
