@@ -130,8 +130,19 @@ class SqlStoreLogic:
     def _read(self) -> contextlib.AbstractContextManager:  # yields a cursor for reading
         raise NotImplementedError
 
-    def _select_records(self, cur, ids: Sequence[str] | None, include_deleted: bool) -> list[dict]:
+    def _select_records_raw(self, cur, ids: Sequence[str] | None, include_deleted: bool
+                            ) -> tuple[Sequence[str], list[tuple], np.ndarray]:
+        """(column names, row tuples without geometry, geometries) of the selected records."""
         raise NotImplementedError
+
+    def _select_records(self, cur, ids: Sequence[str] | None, include_deleted: bool) -> list[dict]:
+        cols, values, geoms = self._select_records_raw(cur, ids, include_deleted)
+        rows = []
+        for v, g in zip(values, geoms, strict=True):
+            row = dict(zip(cols, v, strict=True), geometry=g)
+            row["deleted"] = bool(row["deleted"])
+            rows.append(row)
+        return rows
 
     def _insert_records(self, cur, rows: list[dict]) -> None:
         raise NotImplementedError
@@ -298,17 +309,17 @@ class SqlStoreLogic:
     def list(self, filters=None, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
         """Records as a GeoDataFrame (columns ``FIELDS``), filtered with :class:`~geo_p4gn.filters.Filters`."""
         with self._read() as cur:
-            rows = self._select_records(cur, None, include_deleted)
-        for r in rows:
-            for f in ("date", "end_date"):
-                if isinstance(r[f], str):
-                    r[f] = dt.date.fromisoformat(r[f])
-        frame = _frame(rows, FIELDS)
-        frame["date"] = frame["date"].astype(object)
-        frame["end_date"] = frame["end_date"].astype(object)
-        frame["deleted"] = frame["deleted"].astype(bool)
-        frame["participants"] = frame["participants"].astype("Int64")
-        frame["version"] = frame["version"].astype("int64")
+            cols, values, geoms = self._select_records_raw(cur, None, include_deleted)
+        # column-wise: a frame of 100k records in a fraction of a second
+        data = pd.DataFrame.from_records(values, columns=list(cols), nrows=len(values))
+        for f in ("date", "end_date"):  # as datetime.date objects; each distinct day converted once
+            days = {v: _as_date(v) for v in pd.unique(data[f].to_numpy(dtype=object))}
+            data[f] = pd.Series([days[v] for v in data[f].to_numpy(dtype=object)], index=data.index, dtype=object)
+        data["deleted"] = data["deleted"].astype(bool)
+        data["participants"] = data["participants"].astype("Int64")
+        data["version"] = data["version"].astype("int64")
+        frame = gpd.GeoDataFrame(data[[f for f in FIELDS if f != "geometry"]],
+                                 geometry=gpd.GeoSeries(geoms, index=data.index, crs=settings.crs), crs=settings.crs)
         if filters is not None and len(frame):
             sites = self.list_sites() if filters.ikrn else None
             frame = frame[filters.record_mask(frame, sites)]
@@ -370,6 +381,10 @@ class SqlStoreLogic:
         frame = _frame(rows, SITE_FIELDS + SITE_META)
         frame["approximate"] = frame["approximate"].astype(bool)
         return frame
+
+
+def _as_date(v):
+    return dt.date.fromisoformat(v) if isinstance(v, str) else v
 
 
 def _frame(rows: list[dict], fields: Sequence[str]) -> gpd.GeoDataFrame:

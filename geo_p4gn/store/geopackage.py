@@ -264,13 +264,17 @@ class GeoPackageStore(SqlStoreLogic):
     _REC_COLS = [c for c, _ in _RECORD_COLUMNS]
     _SITE_COLS = [c for c, _ in _SITE_COLUMNS]
 
-    def _rows(self, cur, table: str, cols: list[str], where: str, params) -> list[dict]:
+    def _fetch(self, cur, table: str, cols, where: str, params) -> tuple[list[tuple], np.ndarray]:
+        """Rows (without the geometry) and their geometries, in insertion order."""
         cur.execute(f'SELECT geom, {", ".join(cols)} FROM "{table}" {where} ORDER BY fid', params)
         raw = cur.fetchall()
-        geoms = decode([r[0] for r in raw])
-        return [dict(zip(cols, r[1:], strict=True), geometry=g) for r, g in zip(raw, geoms, strict=True)]
+        return [r[1:] for r in raw], decode([r[0] for r in raw])
 
-    def _select_records(self, cur, ids, include_deleted):
+    def _rows(self, cur, table: str, cols, where: str, params) -> list[dict]:
+        values, geoms = self._fetch(cur, table, cols, where, params)
+        return [dict(zip(cols, v, strict=True), geometry=g) for v, g in zip(values, geoms, strict=True)]
+
+    def _select_records_raw(self, cur, ids, include_deleted):
         clauses, params = [], []
         if ids is not None:
             clauses.append(f"id IN ({','.join('?' * len(ids))})")
@@ -278,10 +282,8 @@ class GeoPackageStore(SqlStoreLogic):
         if not include_deleted:
             clauses.append("deleted = 0")
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._rows(cur, "interventions", self._REC_COLS, where, params)
-        for r in rows:
-            r["deleted"] = bool(r["deleted"])
-        return rows
+        values, geoms = self._fetch(cur, "interventions", self._REC_COLS, where, params)
+        return self._REC_COLS, values, geoms
 
     def _record_params(self, rows: list[dict]) -> list[tuple]:
         blobs = encode([r["geometry"] for r in rows])

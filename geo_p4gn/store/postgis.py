@@ -186,13 +186,17 @@ class PostGISStore(SqlStoreLogic):
             self._local.conn = None
 
     # -- primitives ----------------------------------------------------------------------------
-    def _rows(self, cur, table: str, cols, where: str, params) -> list[dict]:
+    def _fetch(self, cur, table: str, cols, where: str, params) -> tuple[list[tuple], np.ndarray]:
+        """Rows (without the geometry) and their geometries, in insertion order."""
         cur.execute(f"SELECT ST_AsBinary(geom), {_select_list(cols)} FROM {table} {where} ORDER BY fid", params)
         raw = cur.fetchall()
-        geoms = shapely.from_wkb([bytes(r[0]) for r in raw])
-        return [dict(zip(cols, r[1:], strict=True), geometry=g) for r, g in zip(raw, geoms, strict=True)]
+        return [r[1:] for r in raw], shapely.from_wkb([bytes(r[0]) for r in raw])
 
-    def _select_records(self, cur, ids, include_deleted):
+    def _rows(self, cur, table: str, cols, where: str, params) -> list[dict]:
+        values, geoms = self._fetch(cur, table, cols, where, params)
+        return [dict(zip(cols, v, strict=True), geometry=g) for v, g in zip(values, geoms, strict=True)]
+
+    def _select_records_raw(self, cur, ids, include_deleted):
         clauses, params = [], []
         if ids is not None:
             clauses.append("id::text = ANY(%s)")
@@ -200,7 +204,8 @@ class PostGISStore(SqlStoreLogic):
         if not include_deleted:
             clauses.append("NOT deleted")
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        return self._rows(cur, "interventions", _REC_COLS, where, params)
+        values, geoms = self._fetch(cur, "interventions", _REC_COLS, where, params)
+        return _REC_COLS, values, geoms
 
     @staticmethod
     def _values(row: dict, cols) -> tuple:
