@@ -67,33 +67,10 @@ def check_offline(m) -> None:
         raise assets.AssetError(msg)
 
 
-class SupportScript(MacroElement):
-    """:mod:`geo_p4gn.maps`' browser helpers (``window.geoP4gn``) as part of the map's own script.
-
-    maps.py puts them in the page header, which a standalone page runs; ``st_folium`` instead appends the
-    header with ``innerHTML``, which never runs scripts, so without this every ``DataLayer`` fails with
-    "geoP4gn is not defined". The helper is idempotent (``window.geoP4gn = window.geoP4gn || ...``).
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        {{ this.code }}
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self):
-        super().__init__()
-        self._name = "SupportScript"
-        self.code = maps._SUPPORT_JS
-
-
 def prepare(m) -> folium.Map:
     """Point the map's assets at the local copies and check that nothing else would load."""
     ensure_static()
-    if not any(isinstance(el, SupportScript) for el in m._children.values()):
-        m.add_child(SupportScript(), index=0)  # before every layer that uses it
+    maps.add_support(m)  # the map's own browser helpers, before every layer that uses them
     for name, el in list(m._children.items()):  # the layer control lists the layers: it must come last
         if isinstance(el, folium.LayerControl):
             m._children.move_to_end(name)
