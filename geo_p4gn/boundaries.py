@@ -288,7 +288,7 @@ class Boundaries:
 
     def __post_init__(self) -> None:
         self._metric = self.kelurahan.to_crs(settings.metric_crs)
-        self._metric.sindex  # build the tree once
+        _ = self._metric.sindex  # build the tree once
         geoms = self._metric.geometry.to_numpy()
         self._edges = shapely.boundary(geoms)  # for the overlap rule (depth inside a polygon)
         # everything within the gap tolerance of some kelurahan (+1 m: a buffer's arcs are chords), so that
@@ -420,7 +420,7 @@ class Boundaries:
             layer = self.layer(level)
             metric = layer.to_crs(settings.metric_crs)
             out["levels"][level] = {
-                "count": int(len(layer)),
+                "count": len(layer),
                 "valid": int(layer.is_valid.sum()),
                 "area_km2": round(float(metric.area.sum()) / 1e6, 1),
             }

@@ -165,8 +165,17 @@ class SqlStoreLogic:
     def _bump_revision(self, cur) -> None:
         raise NotImplementedError
 
+    _PH: str  # the driver's parameter placeholder
+    _AUDIT_SELECT: str  # the audit columns (AUDIT_FIELDS) as the backend selects them
+
     def _select_audit(self, cur, entity: str | None, entity_id: str | None, since_seq: int) -> list[tuple]:
-        raise NotImplementedError
+        clauses, params = [f"seq > {self._PH}"], [since_seq]
+        for column, value in (("entity", entity), ("entity_id", entity_id)):
+            if value:
+                clauses.append(f"{column} = {self._PH}")
+                params.append(value)
+        cur.execute(f"SELECT {self._AUDIT_SELECT} FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq", params)
+        return cur.fetchall()
 
     # -- shared checks -------------------------------------------------------------------------
     def _assign(self, recs: Sequence[Intervention]) -> list[str]:

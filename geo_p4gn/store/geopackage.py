@@ -122,40 +122,40 @@ def _feature_table_sql(table: str, columns) -> list[str]:
     minmax = 'ST_MinX(NEW."geom"), ST_MaxX(NEW."geom"), ST_MinY(NEW."geom"), ST_MaxY(NEW."geom")'
     return [
         f'CREATE TABLE "{table}" ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "geom" GEOMETRY NOT NULL, {cols})',
-        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id) "
-        f"VALUES ('{table}', 'features', '{table}', {_EXTENT[0]}, {_EXTENT[1]}, {_EXTENT[2]}, {_EXTENT[3]}, 4326)",
+        (f"INSERT INTO gpkg_contents (table_name, data_type, identifier, min_x, min_y, max_x, max_y, srs_id) "
+        f"VALUES ('{table}', 'features', '{table}', {_EXTENT[0]}, {_EXTENT[1]}, {_EXTENT[2]}, {_EXTENT[3]}, 4326)"),
         f"INSERT INTO gpkg_geometry_columns VALUES ('{table}', 'geom', 'GEOMETRY', 4326, 0, 0)",
         f"INSERT INTO gpkg_ogr_contents VALUES ('{table}', 0)",
         f'CREATE VIRTUAL TABLE "{rt}" USING rtree(id, minx, maxx, miny, maxy)',
-        f"INSERT INTO gpkg_extensions VALUES ('{table}', 'geom', 'gpkg_rtree_index', "
-        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-        f'CREATE TRIGGER "{rt}_insert" AFTER INSERT ON "{table}" WHEN (NEW."geom" NOT NULL AND NOT '
-        f'ST_IsEmpty(NEW."geom")) BEGIN INSERT OR REPLACE INTO "{rt}" VALUES (NEW."fid", {minmax}); END',
-        f'CREATE TRIGGER "{rt}_update" AFTER UPDATE OF "geom" ON "{table}" WHEN OLD."fid" = NEW."fid" AND '
+        (f"INSERT INTO gpkg_extensions VALUES ('{table}', 'geom', 'gpkg_rtree_index', "
+        "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')"),
+        (f'CREATE TRIGGER "{rt}_insert" AFTER INSERT ON "{table}" WHEN (NEW."geom" NOT NULL AND NOT '
+        f'ST_IsEmpty(NEW."geom")) BEGIN INSERT OR REPLACE INTO "{rt}" VALUES (NEW."fid", {minmax}); END'),
+        (f'CREATE TRIGGER "{rt}_update" AFTER UPDATE OF "geom" ON "{table}" WHEN OLD."fid" = NEW."fid" AND '
         f'(NEW."geom" NOT NULL AND NOT ST_IsEmpty(NEW."geom")) BEGIN INSERT OR REPLACE INTO "{rt}" '
-        f'VALUES (NEW."fid", {minmax}); END',
-        f'CREATE TRIGGER "{rt}_delete" AFTER DELETE ON "{table}" WHEN OLD."geom" NOT NULL BEGIN '
-        f'DELETE FROM "{rt}" WHERE id = OLD."fid"; END',
-        f'CREATE TRIGGER "trigger_insert_feature_count_{table}" AFTER INSERT ON "{table}" BEGIN UPDATE '
-        f"gpkg_ogr_contents SET feature_count = feature_count + 1 WHERE lower(table_name) = lower('{table}'); END",
-        f'CREATE TRIGGER "trigger_delete_feature_count_{table}" AFTER DELETE ON "{table}" BEGIN UPDATE '
-        f"gpkg_ogr_contents SET feature_count = feature_count - 1 WHERE lower(table_name) = lower('{table}'); END",
+        f'VALUES (NEW."fid", {minmax}); END'),
+        (f'CREATE TRIGGER "{rt}_delete" AFTER DELETE ON "{table}" WHEN OLD."geom" NOT NULL BEGIN '
+        f'DELETE FROM "{rt}" WHERE id = OLD."fid"; END'),
+        (f'CREATE TRIGGER "trigger_insert_feature_count_{table}" AFTER INSERT ON "{table}" BEGIN UPDATE '
+        f"gpkg_ogr_contents SET feature_count = feature_count + 1 WHERE lower(table_name) = lower('{table}'); END"),
+        (f'CREATE TRIGGER "trigger_delete_feature_count_{table}" AFTER DELETE ON "{table}" BEGIN UPDATE '
+        f"gpkg_ogr_contents SET feature_count = feature_count - 1 WHERE lower(table_name) = lower('{table}'); END"),
     ]
 
 
 _SCHEMA = [
     # present when GDAL wrote a spatial layer; p4gn_meta is not one, so create them as the spec defines
-    "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
-    "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))",
+    ("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+    "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"),
     "CREATE TABLE IF NOT EXISTS gpkg_ogr_contents (table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL)",
     *_feature_table_sql("interventions", _RECORD_COLUMNS),
     "CREATE INDEX interventions_date ON interventions (date)",
     "CREATE INDEX interventions_kelurahan ON interventions (kelurahan_code)",
     "CREATE INDEX interventions_site ON interventions (site_id)",
     *_feature_table_sql("sites", _SITE_COLUMNS),
-    'CREATE TABLE "audit" ("seq" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "entity" TEXT NOT NULL, '
+    ('CREATE TABLE "audit" ("seq" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "entity" TEXT NOT NULL, '
     '"entity_id" TEXT NOT NULL, "action" TEXT NOT NULL, "who" TEXT NOT NULL, "at" DATETIME NOT NULL, '
-    '"before" TEXT, "after" TEXT)',
+    '"before" TEXT, "after" TEXT)'),
     "CREATE INDEX audit_entity ON audit (entity, entity_id)",
     # append-only: the audit log cannot be edited or emptied through SQL
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
@@ -197,6 +197,9 @@ def _create(path: Path) -> None:
 
 class GeoPackageStore(SqlStoreLogic):
     """Interventions and sites in one GeoPackage file (created on first use)."""
+
+    _PH = "?"
+    _AUDIT_SELECT = "seq, entity, entity_id, action, who, at, before, after"
 
     def __init__(self, path: str | os.PathLike, *, boundaries=None, taxonomy=None, create: bool = True) -> None:
         super().__init__(boundaries=boundaries, taxonomy=taxonomy)
@@ -261,8 +264,8 @@ class GeoPackageStore(SqlStoreLogic):
             self._local.conn = None
 
     # -- primitives ----------------------------------------------------------------------------
-    _REC_COLS = [c for c, _ in _RECORD_COLUMNS]
-    _SITE_COLS = [c for c, _ in _SITE_COLUMNS]
+    _REC_COLS = tuple(c for c, _ in _RECORD_COLUMNS)
+    _SITE_COLS = tuple(c for c, _ in _SITE_COLUMNS)
 
     def _fetch(self, cur, table: str, cols, where: str, params) -> tuple[list[tuple], np.ndarray]:
         """Rows (without the geometry) and their geometries, in insertion order."""
@@ -370,18 +373,6 @@ class GeoPackageStore(SqlStoreLogic):
 
     def _bump_revision(self, cur):
         cur.execute("UPDATE p4gn_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")
-
-    def _select_audit(self, cur, entity, entity_id, since_seq):
-        clauses, params = ["seq > ?"], [since_seq]
-        if entity:
-            clauses.append("entity = ?")
-            params.append(entity)
-        if entity_id:
-            clauses.append("entity_id = ?")
-            params.append(entity_id)
-        cur.execute(f"SELECT seq, entity, entity_id, action, who, at, before, after FROM audit "
-                    f"WHERE {' AND '.join(clauses)} ORDER BY seq", params)
-        return cur.fetchall()
 
     # -- housekeeping ----------------------------------------------------------------------------
     def data_version(self) -> str:

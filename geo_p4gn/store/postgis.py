@@ -134,6 +134,9 @@ def _select_list(cols) -> str:
 class PostGISStore(SqlStoreLogic):
     """Interventions and sites in PostGIS (tables created on first use)."""
 
+    _PH = "%s"
+    _AUDIT_SELECT = f"seq, entity, entity_id, action, who, {_TS.format('at')}, before::text, after::text"
+
     def __init__(self, url: str, *, boundaries=None, taxonomy=None) -> None:
         super().__init__(boundaries=boundaries, taxonomy=taxonomy)
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
@@ -256,18 +259,6 @@ class PostGISStore(SqlStoreLogic):
 
     def _bump_revision(self, cur):
         cur.execute("UPDATE p4gn_meta SET value = (value::bigint + 1)::text WHERE key = 'revision'")
-
-    def _select_audit(self, cur, entity, entity_id, since_seq):
-        clauses, params = ["seq > %s"], [since_seq]
-        if entity:
-            clauses.append("entity = %s")
-            params.append(entity)
-        if entity_id:
-            clauses.append("entity_id = %s")
-            params.append(entity_id)
-        cur.execute(f"SELECT seq, entity, entity_id, action, who, {_TS.format('at')}, before::text, after::text "
-                    f"FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq", params)
-        return cur.fetchall()
 
     # -- housekeeping ----------------------------------------------------------------------------
     def data_version(self) -> str:
