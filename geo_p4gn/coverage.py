@@ -133,16 +133,21 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise P4gnError(msg)
 
 
-def _kelurahan_frame(areas) -> pd.DataFrame:
-    """The kelurahan table, without geometry; a Boundaries-like object is accepted too."""
-    kel = getattr(areas, "kelurahan", areas)
-    _require(kel, _AREA_COLUMNS, "areas (kelurahan table)")
-    out = pd.DataFrame({c: kel[c].to_numpy(dtype=object) for c in _AREA_COLUMNS})
-    if out["code"].duplicated().any():
-        dup = sorted(set(out.loc[out["code"].duplicated(), "code"]))
-        msg = f"areas: kelurahan codes repeated: {dup}"
+def _plain(frame: pd.DataFrame, columns, key: str, what: str, repeated: str) -> pd.DataFrame:
+    """The named columns as object arrays (no geometry); a repeated ``key`` raises "<repeated> repeated"."""
+    _require(frame, columns, what)
+    out = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in columns})
+    if out[key].duplicated().any():
+        dup = sorted(set(out.loc[out[key].duplicated(), key]))
+        msg = f"{repeated} repeated: {dup}"
         raise P4gnError(msg)
     return out
+
+
+def _kelurahan_frame(areas) -> pd.DataFrame:
+    """The kelurahan table, without geometry; a Boundaries-like object is accepted too."""
+    return _plain(getattr(areas, "kelurahan", areas), _AREA_COLUMNS, "code", "areas (kelurahan table)",
+                  "areas: kelurahan codes")
 
 
 def _empty_sites() -> pd.DataFrame:
@@ -150,15 +155,7 @@ def _empty_sites() -> pd.DataFrame:
 
 
 def _site_frame(sites: pd.DataFrame | None) -> pd.DataFrame:
-    if sites is None:
-        return _empty_sites()
-    _require(sites, _SITE_COLUMNS, "sites")
-    out = pd.DataFrame({c: sites[c].to_numpy(dtype=object) for c in _SITE_COLUMNS})
-    if out["id"].duplicated().any():
-        dup = sorted(set(out.loc[out["id"].duplicated(), "id"]))
-        msg = f"sites: site ids repeated: {dup}"
-        raise P4gnError(msg)
-    return out
+    return _empty_sites() if sites is None else _plain(sites, _SITE_COLUMNS, "id", "sites", "sites: site ids")
 
 
 def _obj(values) -> np.ndarray:
