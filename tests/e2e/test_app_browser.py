@@ -174,11 +174,33 @@ def choose(page, label: str, option: str, *, new: bool = False):
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
-    if new:
+    page.keyboard.type(option)  # typed, not clicked: see ``pick``
+    if not new:
+        page.get_by_role("option", name=option, exact=True).wait_for(timeout=10_000)
+    page.keyboard.press("Enter")
+
+
+def pick(page, label: str, option: str, *, done):
+    """Add ``option`` to the multiselect ``label`` by typing it and pressing Enter.
+
+    A pointer click on an option can miss under load: a rerun may redraw the open list between the moment
+    the option is found and the click (seen in CI at the phone size). Typing filters the list to the one
+    option, and Enter picks it wherever it is drawn. ``done(timeout=ms)`` raises a Playwright timeout
+    unless the pick took effect; only then is it tried again.
+    """
+    for attempt in range(3):
+        settle(page, 300)
+        page.get_by_role("combobox", name=label, exact=True).click()
         page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=True).wait_for(timeout=10_000)
         page.keyboard.press("Enter")
-    else:
-        page.get_by_role("option", name=option, exact=True).click()
+        page.keyboard.press("Escape")
+        try:
+            done(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def open_sidebar_link(page, name: str):
@@ -245,11 +267,10 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
     frame.locator("#gp-legend").wait_for(state="attached")
     before = fills(frame)
     assert before.count(NONE_FILL) < 267  # the starter records and ours colour some kelurahan
+    settle(page)
     page.get_by_text(re.compile(r"^Filter")).first.click()
-    page.get_by_role("combobox", name="Jenis intervensi", exact=True).click()
-    page.get_by_role("option", name="Rapat koordinasi pembentukan Tim Terpadu P4GN").click()
-    page.keyboard.press("Escape")
-    page.wait_for_url(re.compile(r"types=tim_terpadu"))
+    pick(page, "Jenis intervensi", "Rapat koordinasi pembentukan Tim Terpadu P4GN",
+         done=lambda timeout: page.wait_for_url(re.compile(r"types=tim_terpadu"), timeout=timeout))
     deadline = time.monotonic() + 60
     while True:
         try:
