@@ -180,9 +180,10 @@ def main(argv: list[str]) -> int:
     for k, v in stages.items():
         print(f"import {k:<28} {v:7.3f} s")
     ratio = took / fl["floor"]
-    print(f"import total                        {took:7.3f} s  = {ratio:.2f}x the floor "
-          f"(goal <= {GOAL_SECONDS:g} s and <= {GOAL_RATIO:g}x): "
-          f"{'met' if took <= GOAL_SECONDS and ratio <= GOAL_RATIO else 'NOT met'}")
+    print(f"import total                        {took:7.3f} s  = {ratio:.2f}x the floor")
+    print(f"goal <= {GOAL_RATIO:g}x the floor: {'met' if ratio <= GOAL_RATIO else 'NOT met'}; "
+          f"goal <= {GOAL_SECONDS:g} s: {'met' if took <= GOAL_SECONDS else 'NOT met'}"
+          + ("" if fl["floor"] <= GOAL_SECONDS else f" (the floor alone takes {fl['floor']:.1f} s here)"))
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     return 0

