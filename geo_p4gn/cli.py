@@ -15,7 +15,9 @@ import sys
 from ._errors import P4gnError
 
 #: Modules that add subcommands (each defines ``register(subparsers)``).
-_COMMAND_MODULES: tuple[str, ...] = ("geo_p4gn.cli_coverage", "geo_p4gn.cli_admin", "geo_p4gn.cli_data")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "geo_p4gn.cli_coverage", "geo_p4gn.cli_admin", "geo_p4gn.cli_data", "geo_p4gn.cli_db",
+)
 
 
 def _cmd_boundaries(args: argparse.Namespace) -> int:

@@ -141,9 +141,12 @@ class PostGISStore(SqlStoreLogic):
         super().__init__(boundaries=boundaries, taxonomy=taxonomy)
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
         self._local = threading.local()
-        with self._conn().transaction():
-            self._conn().execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-            self._conn().execute(_SCHEMA)
+        # the schema is made (under the advisory lock) only when missing: an application role that does
+        # not own the tables (see grant_app_role) may not run the DDL, and needs none
+        if not self._conn().execute("SELECT to_regclass('p4gn_meta') IS NOT NULL").fetchone()[0]:
+            with self._conn().transaction():
+                self._conn().execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                self._conn().execute(_SCHEMA)
         row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'schema_version'").fetchone()
         if int(row[0]) != SCHEMA_VERSION:
             msg = f"{self._safe_url()}: store schema {row[0]} is not the supported {SCHEMA_VERSION}"
@@ -259,6 +262,37 @@ class PostGISStore(SqlStoreLogic):
 
     def _bump_revision(self, cur):
         cur.execute("UPDATE p4gn_meta SET value = (value::bigint + 1)::text WHERE key = 'revision'")
+
+    # -- roles ---------------------------------------------------------------------------------
+    def grant_app_role(self, role: str) -> list[str]:
+        """Let an existing database ``role`` run the app and the CLI on this store without owning it.
+
+        Run it connected as the tables' owner. The role may read everything, add and edit records and
+        sites, and append to the audit log; it may not update, delete or truncate the audit log, delete
+        records (deletion is soft, an update), or alter, drop or disable a table or trigger: PostgreSQL
+        lets only the owner do those, so the append-only audit holds even against a bypassed trigger.
+        Returns the statements run.
+        """
+        from psycopg import sql
+
+        schema = self._conn().execute("SELECT current_schema()").fetchone()[0]
+        who, where = sql.Identifier(role), sql.Identifier(schema)
+        statements = [
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(where, who),
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(where, who),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {}.interventions, {}.sites TO {}").format(where, where, who),
+            sql.SQL("GRANT SELECT, UPDATE ON {}.p4gn_meta TO {}").format(where, who),
+            sql.SQL("GRANT SELECT, INSERT ON {}.audit TO {}").format(where, who),
+            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(where, who),
+        ]
+        conn = self._conn()
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            msg = f"no database role {role!r}: create it first (CREATE ROLE {role} LOGIN PASSWORD '...')"
+            raise P4gnError(msg)
+        with conn.transaction():
+            for stmt in statements:
+                conn.execute(stmt)
+        return [stmt.as_string(conn) for stmt in statements]
 
     # -- housekeeping ----------------------------------------------------------------------------
     def data_version(self) -> str:
