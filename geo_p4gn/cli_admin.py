@@ -1,4 +1,4 @@
-"""``geo-p4gn backup | restore | audit | user``: the administrator's commands, over the same services.
+"""``geo-p4gn backup | restore | audit | user | taxonomy``: the administrator's commands, over the same services.
 
 Who the command runs as
 -----------------------
@@ -431,7 +431,7 @@ def register(sub) -> None:
     add_store_argument(p)
     add_user_argument(p)
     p.add_argument("--format", choices=("csv", "json"), default="csv")
-    p.add_argument("--entity", choices=("intervention", "site", "store"), help="only this kind of entry")
+    p.add_argument("--entity", choices=("intervention", "site", "store", "taxonomy"), help="only this kind of entry")
     p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only entries after this sequence number")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=_cmd_audit)
@@ -459,8 +459,109 @@ def register(sub) -> None:
     add_user_argument(q)
     p.set_defaults(func=_cmd_user)
 
+    _register_taxonomy(sub)
+
 
 def _password_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--password", action="store_true", help="a local account: ask for its password")
     g.add_argument("--password-stdin", action="store_true", help="a local account: read its password from stdin")
+
+
+# -- taxonomy ------------------------------------------------------------------------------------
+def _read_toml_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = f"{path}: not UTF-8 text"
+        raise ValidationError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot be read ({exc.strerror or exc})"
+        raise P4gnError(msg) from None
+
+
+def _print_taxonomy(tax, path: Path) -> None:
+    from .taxonomy import GROUPS
+
+    counts = ", ".join(f"{len(getattr(tax, g))} {g}" for g in GROUPS)
+    print(f"{path} (year {tax.year if tax.year is not None else '-'}): {counts}")
+    for group in GROUPS:
+        print(f"\n[{group}]")
+        print("key\tid\ten\tactive")
+        for t in getattr(tax, group):
+            print(f"{t.key}\t{t.id}\t{t.en}\t{'yes' if t.active else 'no'}")
+
+
+def _cmd_taxonomy(args: argparse.Namespace) -> int:
+    from .taxonomy import diff_taxonomy, load_taxonomy, taxonomy_dict, taxonomy_path
+
+    path = Path(args.taxonomy_file) if args.taxonomy_file else taxonomy_path()
+    if args.taxonomy_command == "show":
+        tax = load_taxonomy(path)
+        if args.json:
+            print(json.dumps({"path": str(path), **taxonomy_dict(tax)}, ensure_ascii=False, indent=1))
+        else:
+            _print_taxonomy(tax, path)
+        return 0
+    user = cli_user(args)
+    services.authorize(user, "manage_taxonomy")  # before opening anything
+    with _open(args) as store:
+        if args.taxonomy_command == "add":
+            term = services.add_taxonomy_term(store, user, args.group, args.key, args.id_label, args.en_label,
+                                              active=not args.inactive, rank=args.rank, color=args.color,
+                                              path=path)
+            print(f"added {args.group} {term.key!r}: {term.id} / {term.en}")
+        elif args.taxonomy_command == "label":
+            term = services.edit_taxonomy_labels(store, user, args.group, args.key, id_label=args.id_label,
+                                                 en_label=args.en_label, active=args.active, path=path)
+            print(f"{args.group} {term.key!r}: {term.id} / {term.en}{'' if term.active else ' (inactive)'}")
+        else:  # set
+            text = _read_toml_file(args.file)
+            old = load_taxonomy(path)
+            new = services.replace_taxonomy(store, user, text, path=path)
+            changes = diff_taxonomy(old, new)
+            summary = "; ".join(f"{what}: {', '.join(keys)}" for what, keys in changes.items() if keys)
+            print(f"{path} replaced by {args.file}: {summary or 'no entry changed'}")
+    return 0
+
+
+def _register_taxonomy(sub) -> None:
+    from .cli import add_store_argument
+    from .taxonomy import GROUPS
+
+    def common(q, store: bool = True) -> None:
+        q.add_argument("--taxonomy-file", metavar="FILE",
+                       help="the taxonomy file (default: <GEO_P4GN_DATA>/interventions/taxonomy.toml)")
+        if store:
+            add_store_argument(q)
+            add_user_argument(q)
+
+    p = sub.add_parser("taxonomy", help="show or change the intervention types, actors and IKRN categories "
+                       "(changes: admins)")
+    tsub = p.add_subparsers(dest="taxonomy_command", required=True)
+    q = tsub.add_parser("show", help="list the taxonomy")
+    q.add_argument("--json", action="store_true", help="as JSON")
+    common(q, store=False)
+    q = tsub.add_parser("add", help="add a type, actor or IKRN category")
+    q.add_argument("group", choices=GROUPS)
+    q.add_argument("key", help="lowercase snake-case, e.g. tes_urine (stored with every record: choose well)")
+    q.add_argument("--id", dest="id_label", required=True, metavar="LABEL", help="the Bahasa Indonesia label")
+    q.add_argument("--en", dest="en_label", required=True, metavar="LABEL", help="the English label")
+    q.add_argument("--inactive", action="store_true", help="do not offer it in forms yet")
+    q.add_argument("--rank", type=int, help="IKRN categories: 1 is the worst")
+    q.add_argument("--color", metavar="#RRGGBB", help="IKRN categories: the map colour")
+    common(q)
+    q = tsub.add_parser("label", help="change the labels of an entry, or whether forms offer it (never its key)")
+    q.add_argument("group", choices=GROUPS)
+    q.add_argument("key")
+    q.add_argument("--id", dest="id_label", metavar="LABEL", help="the new Bahasa Indonesia label")
+    q.add_argument("--en", dest="en_label", metavar="LABEL", help="the new English label")
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--active", dest="active", action="store_const", const=True, help="offer it in forms")
+    g.add_argument("--inactive", dest="active", action="store_const", const=False, help="stop offering it")
+    common(q)
+    q = tsub.add_parser("set", help="replace the whole taxonomy file by FILE, after checking it (keys used by "
+                        "stored records cannot go)")
+    q.add_argument("file", metavar="FILE.toml")
+    common(q)
+    p.set_defaults(func=_cmd_taxonomy)

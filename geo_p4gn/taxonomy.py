@@ -14,6 +14,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
@@ -127,3 +130,249 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         actors=_terms(raw.get("actors", []), "actors", path),
         ikrn=_terms(raw.get("ikrn", []), "ikrn", path),
     )
+
+
+# -- editing the taxonomy file (administrators, through geo_p4gn.services) ------------------------------
+#: The groups of the taxonomy file, in file order.
+GROUPS: tuple[str, ...] = ("types", "actors", "ikrn")
+#: A key: lowercase snake-case, starting with a letter (it is stored with every record).
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_TOP_LEVEL = frozenset({"year", *GROUPS})
+_TERM_FIELDS = frozenset(f.name for f in dataclasses.fields(Term))
+
+
+def taxonomy_path() -> Path:
+    """The file :func:`load_taxonomy` reads by default (``<data>/interventions/taxonomy.toml``, where
+    ``<data>`` is ``GEO_P4GN_DATA``); read at call time."""
+    return settings.data_dir / "interventions" / "taxonomy.toml"
+
+
+def check_group(group: str) -> str:
+    if group not in GROUPS:
+        msg = f"group {group!r}: not a taxonomy group (groups: {', '.join(GROUPS)})"
+        raise ValidationError(msg)
+    return group
+
+
+def check_key(key: object, where: str = "key") -> str:
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or len(key) > 63:
+        msg = (f"{where}: {key!r} is not a valid key (lowercase letters, digits and single underscores, "
+               "starting with a letter, at most 63 characters, e.g. 'tes_urine')")
+        raise ValidationError(msg)
+    return key
+
+
+def check_label(label: object, where: str) -> str:
+    if not isinstance(label, str) or not label.strip():
+        msg = f"{where}: the label may not be empty"
+        raise ValidationError(msg)
+    if len(label) > 200 or any(unicodedata.category(c) == "Cc" for c in label):
+        msg = f"{where}: the label must be one line of at most 200 characters"
+        raise ValidationError(msg)
+    return label.strip()
+
+
+def _check_term(item: object, group: str, i: int) -> Term:
+    where = f"{group} entry {i}"
+    if not isinstance(item, dict):
+        msg = f"{where}: expected a [[{group}]] table"
+        raise ValidationError(msg)
+    unknown = sorted(set(item) - _TERM_FIELDS)
+    if unknown:
+        msg = f"{where}: unknown field(s) {', '.join(unknown)} (fields: key, id, en, active, rank, color)"
+        raise ValidationError(msg)
+    key = check_key(item.get("key"), f"{where} key")
+    where = f"{group} {key!r}"
+    labels = {lang: check_label(item.get(lang), f"{where} label {lang!r}") for lang in ("id", "en")}
+    active = item.get("active", True)
+    if not isinstance(active, bool):
+        msg = f"{where}: active must be true or false"
+        raise ValidationError(msg)
+    rank = item.get("rank")
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
+        msg = f"{where}: rank must be a whole number from 1"
+        raise ValidationError(msg)
+    color = item.get("color")
+    if color is not None and (not isinstance(color, str) or not _COLOR.fullmatch(color)):
+        msg = f"{where}: color must look like '#b2182b'"
+        raise ValidationError(msg)
+    return Term(key=key, id=labels["id"], en=labels["en"], active=active, rank=rank, color=color)
+
+
+def check_taxonomy(tax: Taxonomy) -> None:
+    """Raise :class:`ValidationError` unless every group has terms, keys are valid and unique, labels are
+    non-empty, and no label of one term is the key or a label of another term of the same group (a value
+    in an import would then be ambiguous)."""
+    for group in GROUPS:
+        terms = getattr(tax, group)
+        if not terms:
+            msg = f"the taxonomy has no {group}: at least one entry is needed"
+            raise ValidationError(msg)
+        owner: dict[str, str] = {}
+        for i, term in enumerate(terms, 1):
+            _check_term(dataclasses.asdict(term), group, i)
+            if term.key in {t.key for t in terms[:i - 1]}:
+                msg = f"{group}: key {term.key!r} appears more than once"
+                raise ValidationError(msg)
+            for name in {_norm(term.key), _norm(term.id), _norm(term.en)}:
+                if owner.setdefault(name, term.key) != term.key:
+                    msg = (f"{group} {term.key!r}: {name!r} is already the key or a label of "
+                           f"{owner[name]!r}; labels must tell the entries apart")
+                    raise ValidationError(msg)
+
+
+def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
+    """A taxonomy from TOML text, strictly checked (what an administrator's new file must pass).
+
+    >>> tax = parse_taxonomy(taxonomy_path().read_text(encoding="utf-8"))
+    >>> len(tax.types), len(tax.actors)
+    (7, 5)
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{source}: not valid TOML ({exc})"
+        raise ValidationError(msg) from None
+    unknown = sorted(set(raw) - _TOP_LEVEL)
+    if unknown:
+        msg = f"{source}: unknown top-level entries {', '.join(unknown)} (expected year, types, actors, ikrn)"
+        raise ValidationError(msg)
+    year = raw.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        msg = f"{source}: year must be a whole number"
+        raise ValidationError(msg)
+    groups = {}
+    for group in GROUPS:
+        items = raw.get(group, [])
+        if not isinstance(items, list):
+            msg = f"{source}: {group} must be a list of [[{group}]] tables"
+            raise ValidationError(msg)
+        groups[group] = tuple(_check_term(item, group, i) for i, item in enumerate(items, 1))
+    tax = Taxonomy(year=year, **groups)
+    check_taxonomy(tax)
+    return tax
+
+
+def taxonomy_dict(tax: Taxonomy) -> dict:
+    """The taxonomy as plain data (for JSON output and the audit log)."""
+    return {"year": tax.year, **{g: [dataclasses.asdict(t) for t in getattr(tax, g)] for g in GROUPS}}
+
+
+def diff_taxonomy(old: Taxonomy, new: Taxonomy) -> dict[str, list[str]]:
+    """``{"added", "removed", "changed"}``: ``group.key`` names of terms added, removed, or changed."""
+    out: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
+    for group in GROUPS:
+        before = {t.key: t for t in getattr(old, group)}
+        after = {t.key: t for t in getattr(new, group)}
+        out["added"] += [f"{group}.{k}" for k in after if k not in before]
+        out["removed"] += [f"{group}.{k}" for k in before if k not in after]
+        out["changed"] += [f"{group}.{k}" for k in after if k in before and after[k] != before[k]]
+    return out
+
+
+def add_term_text(text: str, group: str, term: Term) -> str:
+    """The TOML ``text`` with ``term`` appended to ``group``, comments and layout kept (tomlkit)."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    entry = {k: v for k, v in dataclasses.asdict(term).items()
+             if not (k == "active" and v) and v is not None}
+    items = doc.get(group)
+    if items is None:
+        doc[group] = tomlkit.aot()
+        items = doc[group]
+    if isinstance(items, tomlkit.items.AoT):
+        table = tomlkit.table()
+        for k, v in entry.items():
+            table.add(k, v)
+        if len(items):
+            # comments after the group's last entry introduce the next section: they move below the new one
+            body = items[-1].value.body
+            trailing = []
+            while body and body[-1][0] is None:
+                trailing.insert(0, body.pop()[1])
+            items[-1].add(tomlkit.nl())
+            for item in trailing:
+                table.add(item)
+        items.append(table)
+    elif isinstance(items, tomlkit.items.Array):
+        inline = tomlkit.inline_table()
+        inline.update(entry)
+        items.append(inline)
+    else:
+        msg = f"the taxonomy file's {group} is neither [[{group}]] tables nor an array"
+        raise ValidationError(msg)
+    return tomlkit.dumps(doc)
+
+
+def edit_term_text(text: str, group: str, key: str, changes: dict) -> str:
+    """The TOML ``text`` with the fields ``changes`` (id, en, active) of ``group``'s ``key`` set."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    for item in doc.get(group, []):
+        if item.get("key") == key:
+            trailing = []
+            if isinstance(item, tomlkit.items.Table):  # new fields go before the comments that end the entry
+                body = item.value.body
+                while body and body[-1][0] is None:
+                    trailing.insert(0, body.pop()[1])
+            for k, v in changes.items():
+                if k == "active" and v is True and "active" not in item:
+                    continue
+                item[k] = v
+            for extra in trailing:
+                item.add(extra)
+            return tomlkit.dumps(doc)
+    msg = f"{group}: no entry with key {key!r}"
+    raise ValidationError(msg)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` all at once: a temporary file in the same folder, flushed to disk, then
+    renamed over ``path`` (readers see the old file or the new one, never half of it). The file keeps
+    its permissions."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a platform without directory handles
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive lock on the folder of ``path`` (``flock``) while a read-change-write of the file
+    runs, so two administrators' changes never overwrite each other. No lock file is left behind."""
+    import os
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        yield
+        return
+    fd = os.open(Path(path).parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

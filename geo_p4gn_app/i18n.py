@@ -149,9 +149,23 @@ _T: dict[str, tuple[str, str]] = {
     "points_shown": ("Titik intervensi ditampilkan karena filter menyisakan {n} atau kurang.",
                      "Intervention points are shown because the filters leave {n} or fewer."),
     "points_hidden": (("Peta menampilkan ringkasan per wilayah dan situs; persempit filter (maksimal {n} "
-                      "intervensi) untuk melihat titik satu per satu."),
+                      "intervensi) atau perbesar peta untuk melihat titik satu per satu."),
                       ("The map shows totals per area and site; narrow the filters (at most {n} "
-                      "interventions) to see individual points.")),
+                      "interventions) or zoom in to see individual points.")),
+    "points_zoom_toggle": ("Titik saat peta diperbesar", "Points when zoomed in"),
+    "points_zoom_help": (("Saat peta diperbesar (zoom {zoom} atau lebih), tampilkan titik intervensi di area "
+                         "yang terlihat jika jumlahnya {n} atau kurang. Peta memuat ulang setiap kali digeser."),
+                         ("When the map is zoomed in (zoom {zoom} or more), show the intervention points in "
+                         "the visible area if there are {n} or fewer. The map reloads on every pan.")),
+    "points_zoom_in": (("Perbesar peta (zoom {zoom} atau lebih) atau persempit filter untuk melihat titik satu "
+                       "per satu."),
+                       "Zoom in (zoom {zoom} or more) or narrow the filters to see individual points."),
+    "points_too_many_here": (("Lebih dari {n} intervensi di area peta ini: perbesar lagi atau persempit filter "
+                             "untuk melihat titiknya."),
+                             ("More than {n} interventions in this map area: zoom in further or narrow the "
+                             "filters to see their points.")),
+    "points_in_view": ("Titik intervensi di area peta ini: {k}.", "Intervention points in this map area: {k}."),
+    "points_participants": ("{n} peserta", "{n} participants"),
     "map_click_hint": ("Ketuk wilayah atau situs di peta untuk melihat matriks jenis x aktor-nya.",
                        "Tap an area or a site on the map to see its type x actor matrix."),
     "selection": ("Pilihan", "Selection"),
@@ -304,6 +318,37 @@ _T: dict[str, tuple[str, str]] = {
     "restore_pick": ("Catatan yang dihapus", "Deleted record"),
     "restore_do": ("Pulihkan", "Restore"),
     "restored": ("Catatan dipulihkan.", "Record restored."),
+    # Administrasi: the taxonomy
+    "audit_taxonomy": ("taksonomi", "taxonomy"),
+    "tax_title": ("Taksonomi", "Taxonomy"),
+    "tax_help": (("Jenis intervensi, aktor pentahelix dan kategori IKRN yang ditawarkan di formulir. Kunci "
+                 "disimpan di setiap catatan: kunci yang sudah dipakai tidak bisa dihapus atau diganti, hanya "
+                 "labelnya."),
+                 ("The intervention types, penta-helix actors and IKRN categories offered in forms. Keys are "
+                 "stored with every record: a key in use cannot be removed or renamed, only its labels.")),
+    "tax_file": ("Berkas: {path} (tahun {year})", "File: {path} (year {year})"),
+    "tax_group": ("Kelompok", "Group"),
+    "tax_group_types": ("Jenis intervensi", "Intervention types"),
+    "tax_group_actors": ("Aktor pentahelix", "Penta-helix actors"),
+    "tax_group_ikrn": ("Kategori IKRN", "IKRN categories"),
+    "tax_key": ("Kunci", "Key"),
+    "tax_label_id": ("Label (Bahasa Indonesia)", "Label (Bahasa Indonesia)"),
+    "tax_label_en": ("Label (English)", "Label (English)"),
+    "tax_active": ("Ditawarkan di formulir", "Offered in forms"),
+    "tax_yes": ("ya", "yes"),
+    "tax_no": ("tidak", "no"),
+    "tax_term": ("Entri", "Entry"),
+    "tax_new": ("+ entri baru", "+ new entry"),
+    "tax_key_help": ("Huruf kecil, angka dan garis bawah, mis. tes_urine. Tidak bisa diubah kemudian.",
+                     "Lowercase letters, digits and underscores, e.g. tes_urine. It cannot be changed later."),
+    "tax_save": ("Simpan taksonomi", "Save the taxonomy"),
+    "tax_added": ("Entri {term} ditambahkan.", "Entry {term} added."),
+    "tax_updated": ("Entri {term} diperbarui.", "Entry {term} updated."),
+    "tax_replace": ("Ganti seluruh berkas taksonomi (TOML)", "Replace the whole taxonomy file (TOML)"),
+    "tax_replace_text": ("Isi berkas", "File contents"),
+    "tax_replace_do": ("Periksa dan ganti", "Check and replace"),
+    "tax_replaced": ("Taksonomi diganti.", "Taxonomy replaced."),
+    "tax_download": ("Unduh berkas taksonomi", "Download the taxonomy file"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in _T.items()} for i, lang in enumerate(LANGS)}

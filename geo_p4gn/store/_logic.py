@@ -366,6 +366,24 @@ class SqlStoreLogic:
             rows = self._select_audit(cur, entity, None, since_seq)
         return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
 
+    def log_event(self, entity: str, entity_id: str, action: str, user: str, before=None, after=None) -> None:
+        """Append one audit entry about a change kept outside the store's tables (e.g. ``"taxonomy"``, the
+        taxonomy file), in its own write transaction. ``before``/``after``: JSON-able data, JSON text or None.
+        The revision moves too, so caches keyed on :meth:`data_version` drop what they computed before."""
+        if entity in ("intervention", "site") or not all(isinstance(v, str) and v for v in (entity, entity_id,
+                                                                                             action, user)):
+            msg = f"log_event: {entity!r} entries are written by the store itself, or an argument is empty"
+            raise ValidationError(msg)
+
+        def dumps(v):
+            if v is None or isinstance(v, str):
+                return v
+            return json.dumps(v, sort_keys=True, ensure_ascii=False, default=_json_default)
+
+        with self._write() as cur:
+            self._insert_audit(cur, [(entity, entity_id, action, user, utcnow(), dumps(before), dumps(after))])
+            self._bump_revision(cur)
+
     # -- sites ---------------------------------------------------------------------------------
     def upsert_site(self, site: dict, *, user: str) -> str:
         """Add or edit a site (validated, kelurahan assigned); every change is audited."""

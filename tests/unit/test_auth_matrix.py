@@ -22,6 +22,7 @@ from geo_p4gn import NotFoundError, PermissionDenied, auth, cli, services
 from geo_p4gn.records import validate_record
 from geo_p4gn.services import User
 from geo_p4gn.store import open_store
+from geo_p4gn.taxonomy import load_taxonomy, taxonomy_path
 
 ROLES = ("petugas", "perencana", "pimpinan", "admin")
 ACTIONS = (
@@ -93,7 +94,10 @@ def world(template, tmp_path, boundaries, taxonomy, monkeypatch):
     csv = tmp_path / "import.csv"
     csv.write_text("tanggal,jenis,aktor,organisasi,lintang,bujur\n"
                    "2024-09-01,deklarasi,komunitas,RW 03,-6.152569,106.758576\n", encoding="utf-8")
-    yield types.SimpleNamespace(store=store, tmp=tmp_path, backup=template / "backup.gpkg", calls=calls, csv=csv)
+    tax = tmp_path / "taxonomy.toml"  # a copy: the repository's file is never changed by a test
+    shutil.copyfile(taxonomy_path(), tax)
+    yield types.SimpleNamespace(store=store, tmp=tmp_path, backup=template / "backup.gpkg", calls=calls, csv=csv,
+                                tax=tax)
     store.close()
 
 
@@ -144,9 +148,13 @@ def do(action: str, w, user: User):
     if action == "manage_users":
         services.add_user(user, "baru@example.org", "petugas")
         return [u.name for u in auth.list_users()]
-    if action == "manage_taxonomy":  # no service edits the taxonomy yet: the check it will call
-        services.authorize(user, "manage_taxonomy")
-        return True
+    if action == "manage_taxonomy":
+        term = services.add_taxonomy_term(s, user, "types", "tes_urine", "Tes urine", "Urine test", path=w.tax)
+        services.edit_taxonomy_labels(s, user, "types", "tes_urine", en_label="Urine screening", path=w.tax)
+        services.replace_taxonomy(s, user, w.tax.read_text(encoding="utf-8").replace("year = 2024", "year = 2025"),
+                                  path=w.tax)
+        tax = load_taxonomy(w.tax)
+        return term.key, tax.year, len(tax.types), tax.label("types", "tes_urine", "en"), s.taxonomy == tax
     if action == "audit_read":
         return len(services.audit_log(s, user))
     if action == "backup":
@@ -173,7 +181,7 @@ RESULTS = {
     "import": lambda u: (1, 0),
     "manage_sites": lambda u: "updated",
     "manage_users": lambda u: ["baru@example.org"],
-    "manage_taxonomy": lambda u: True,
+    "manage_taxonomy": lambda u: ("tes_urine", 2025, 8, "Urine screening", True),
     "audit_read": lambda u: 8,
     "backup": lambda u: True,
     "restore_backup": lambda u: 6,
@@ -181,7 +189,8 @@ RESULTS = {
 
 
 def _state(w):
-    return w.store.data_version(), len(w.store.audit_log()), sorted(p.name for p in w.tmp.iterdir())
+    return (w.store.data_version(), len(w.store.audit_log()), sorted(p.name for p in w.tmp.iterdir()),
+            w.tax.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -388,6 +397,8 @@ CLI = {
     "backup": lambda w: ["backup", str(w.tmp / "b.gpkg")],
     "restore_backup": lambda w: ["restore", str(w.backup), "--yes", "--safety-dir", str(w.tmp)],
     "manage_users": lambda w: ["user", "add", "baru@example.org", "--role", "petugas"],
+    "manage_taxonomy": lambda w: ["taxonomy", "add", "types", "tes_urine", "--id", "Tes urine", "--en", "Urine test",
+                                  "--taxonomy-file", str(w.tax)],
 }
 
 
