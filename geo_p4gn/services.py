@@ -455,7 +455,7 @@ def _change_taxonomy(store, user: User, path, action: str, change):
             except BaseException:
                 tx.write_text_atomically(path, old_text)  # no change without its audit entry
                 raise
-    store._taxonomy = new  # the store's lazily loaded taxonomy: records are now checked against the new one
+    store.taxonomy = new  # the store's lazily loaded taxonomy: records are now checked against the new one
     return new
 
 

@@ -30,7 +30,7 @@ from geo_p4gn import coverage, services
 from geo_p4gn.boundaries import load_boundaries
 from geo_p4gn.filters import Filters
 from geo_p4gn.store import open_store
-from geo_p4gn.taxonomy import load_taxonomy
+from geo_p4gn.taxonomy import load_taxonomy, taxonomy_path
 
 
 # -- reference data and the store ---------------------------------------------------------------------
@@ -39,14 +39,38 @@ def boundaries():
     return load_boundaries()
 
 
-@st.cache_resource(show_spinner=False)
 def taxonomy():
-    return load_taxonomy()
+    """The taxonomy file as it is now. Read again when the file changes, so an administrator's change made
+    in another app process or with ``geo-p4gn taxonomy`` reaches every page without a restart."""
+    path = taxonomy_path()
+    try:
+        st_ = path.stat()
+        stamp = (st_.st_ino, st_.st_mtime_ns, st_.st_size)  # a rewrite is a new file (os.replace): new inode
+    except OSError:
+        stamp = None  # load_taxonomy says what is wrong
+    return _taxonomy(str(path), stamp)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _taxonomy(path: str, stamp: tuple | None):
+    return load_taxonomy(path)
+
+
+taxonomy.clear = _taxonomy.clear
+
+
+def store(url: str):
+    """The store at ``url``, opened once per process (connections are per thread inside), checking records
+    against the taxonomy as it is now."""
+    s = _store(url)
+    tax = taxonomy()
+    if s.taxonomy is not tax:
+        s.taxonomy = tax
+    return s
 
 
 @st.cache_resource(show_spinner=False)
-def store(url: str):
-    """The store at ``url``, opened once per process (connections are per thread inside)."""
+def _store(url: str):
     return open_store(url, boundaries=boundaries(), taxonomy=taxonomy())
 
 

@@ -135,6 +135,11 @@ class SqlStoreLogic:
             self._taxonomy = load_taxonomy()
         return self._taxonomy
 
+    @taxonomy.setter
+    def taxonomy(self, value) -> None:
+        """Check records against another taxonomy from now on (after an administrator changed the file)."""
+        self._taxonomy = value
+
     # -- primitives each backend implements ----------------------------------------------------
     def _write(self) -> contextlib.AbstractContextManager:  # yields a cursor in one write transaction
         raise NotImplementedError
