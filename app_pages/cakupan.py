@@ -2,12 +2,19 @@
 list, the type x actor matrix of a tapped site or area, the timeline and the downloadable table.
 
 Every number comes from :mod:`geo_p4gn.coverage` through the caches of :mod:`geo_p4gn_app.data`. The map
-gets areas and sites with their aggregates, never the records: individual points are added only when the
-filters leave at most :data:`POINT_LIMIT` of them.
+gets areas and sites with their aggregates, never the records. Individual points (clustered, allow-listed
+fields only, see :func:`geo_p4gn_app.mapview.points_layer`) are added only when at most :data:`POINT_LIMIT`
+of them are to be drawn: all the filtered records when the filters leave that few; otherwise, when the user
+turns on "points when zoomed in" and zooms in to :data:`POINT_ZOOM` or more, those inside the map's view.
+
+Zoomed-in points reach the already drawn map as ``st_folium``'s ``feature_group_to_add``: the base map
+(whose script keys the component) stays the same, so it is not sent again or reset by a pan. Only in that
+mode does the map report its zoom and bounds (and rerun the page on a pan); by default only clicks do.
 """
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,8 +27,10 @@ from geo_p4gn_app import data, filter_panel, mapview, views
 from geo_p4gn_app.session import Context, current
 from geo_p4gn_app.text import md
 
-#: Individual intervention points are drawn only when the filters leave this many or fewer.
-POINT_LIMIT = 300
+#: Individual intervention points are drawn only when this many or fewer are to be drawn.
+POINT_LIMIT = mapview.POINT_LIMIT
+#: The zoom level from which the points inside the map's view are drawn (in the zoomed-in mode).
+POINT_ZOOM = mapview.POINT_ZOOM
 LEVELS = ("kelurahan", "kecamatan", "kota")
 _PREFIX = {"kelurahan": 13, "kecamatan": 8, "kota": 5}
 
@@ -54,22 +63,9 @@ def area_details(ctx: Context, table: pd.DataFrame) -> dict[str, list[list[str]]
     return details
 
 
-def points_layer(ctx: Context, points: gpd.GeoDataFrame) -> maps.DataLayer:
-    keys = list(data.taxonomy().type_keys)
-    colors = [maps.TYPE_COLORS[keys.index(k) % len(maps.TYPE_COLORS)] if k in keys else "#666666"
-              for k in points["type_key"]]
-    frame = gpd.GeoDataFrame({
-        "_t": [f"{views.type_label(k, ctx.lang)} - {views.date_text(d)} - {o}"
-               for k, d, o in zip(points["type_key"], points["date"], points["organisation"])],
-        "_s": [{"fillColor": c} for c in colors],
-    }, geometry=points.geometry, crs=points.crs)
-    style = {"radius": 5, "color": "#ffffff", "weight": 1, "fillOpacity": 0.9}
-    return maps.DataLayer(maps.feature_collection(frame, ["_t", "_s"]), ctx.t("layer_points", n=len(points)),
-                          style=style, sticky=False)
-
-
 def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_table: pd.DataFrame,
-              sites: gpd.GeoDataFrame, filters: Filters, points: gpd.GeoDataFrame | None):
+              sites: gpd.GeoDataFrame, filters: Filters, points: gpd.GeoDataFrame | None,
+              zoom_mode: bool = False):
     b = data.boundaries()
     layer = b.layer(level)
     areas = layer[layer["code"].isin(table["code"])]
@@ -92,7 +88,9 @@ def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_t
     if site_layer is not None:
         mapview.SnapClicks(site_layer).add_to(m)
     if points is not None and len(points):
-        points_layer(ctx, points).add_to(m)
+        mapview.points_layer(points, ctx.lang, name=ctx.t("layer_points", n=len(points))).add_to(m)
+    if zoom_mode:  # zoomed-in points come later as a feature group: st_folium loads scripts only once
+        mapview.ClusterAssets().add_to(m)
     return m
 
 
@@ -221,13 +219,42 @@ def main(ctx: Context) -> None:
     today = views.today()
     tables = data.coverage_tables(v, ctx.user, filters, ("site", level), today)
     table, site_table = tables[level], tables["site"]
-    points = data.filtered_points(v, ctx.user, filters, POINT_LIMIT) if 0 < n <= POINT_LIMIT else None
-    note = ctx.t("points_shown", n=POINT_LIMIT) if points is not None else ctx.t("points_hidden", n=POINT_LIMIT)
-    st.caption(f"{ctx.t('records_in_view', n=f'{n:,}'.replace(',', '.'))} {note} {ctx.t('map_click_hint')}")
+    caption = st.empty()
+    points = area_points = box = None
+    zoom_mode = False
+    note = ctx.t("points_hidden", n=POINT_LIMIT)
+    if 0 < n <= POINT_LIMIT:
+        points = mapview.record_points(v, ctx.user, filters, POINT_LIMIT)
+        note = ctx.t("points_shown", n=POINT_LIMIT)
+    elif n > POINT_LIMIT:
+        zoom_mode = st.toggle(ctx.t("points_zoom_toggle"), key="cakupan_zoom_points",
+                              help=ctx.t("points_zoom_help", zoom=POINT_ZOOM, n=POINT_LIMIT))
+    map_key = "cakupan_map_zoom" if zoom_mode else "cakupan_map"
+    if zoom_mode:
+        # the view the map last reported (streamlit-folium's on_change copies it here before the rerun)
+        box = mapview.zoomed_box(st.session_state.get(map_key), POINT_ZOOM)
+        if box is None:
+            note = ctx.t("points_zoom_in", zoom=POINT_ZOOM)
+        else:
+            area_points = mapview.record_points(v, ctx.user, filters, POINT_LIMIT, box)
+            note = (ctx.t("points_too_many_here", n=POINT_LIMIT) if area_points is None
+                    else ctx.t("points_in_view", k=len(area_points)))
+    caption.caption(f"{ctx.t('records_in_view', n=f'{n:,}'.replace(',', '.'))} {note} {ctx.t('map_click_hint')}")
 
-    m = build_map(ctx, level, metric, table, site_table, sites, filters, points)
-    out = mapview.show(m, key="cakupan_map", returned=("last_object_clicked",))
+    m = build_map(ctx, level, metric, table, site_table, sites, filters, points, zoom_mode)
+    groups = None
+    if area_points is not None and len(area_points):
+        name = ctx.t("layer_points", n=len(area_points))
+        group = folium.FeatureGroup(name=maps.esc(name), control=False)
+        mapview.points_layer(area_points, ctx.lang, name=name).add_to(group)
+        groups = [group]
+    returned = ("last_object_clicked", "zoom", "bounds") if zoom_mode else ("last_object_clicked",)
+    out = mapview.show(m, key=map_key, returned=returned, feature_groups=groups)
     handle_click(out, sites, level)
+    if zoom_mode and mapview.zoomed_box(out, POINT_ZOOM) != box:
+        # the map reports a view this run did not draw for (no on_change copy yet): draw for it
+        st.session_state[map_key] = {k: out.get(k) for k in ("zoom", "bounds")}
+        st.rerun()
 
     c1, c2 = st.columns(2)
     with c1:

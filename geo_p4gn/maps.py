@@ -623,6 +623,9 @@ def base_map(*, tiles: str | None = None, attribution: str | None = None, height
     attribution = settings.tiles_attribution if attribution is None else attribution
     m = folium.Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True,
                    location=[-6.2, 106.83], zoom_start=11, zoom_snap=0.25, zoom_delta=0.5)
+    # folium gives max_zoom only to a tile layer: with none, the map itself needs it (Leaflet.markercluster
+    # throws "Map has no maxZoom specified" otherwise)
+    m.options["max_zoom"] = MAX_ZOOM
     add_support(m)
     if tiles:
         check_tiles(tiles)

@@ -201,17 +201,3 @@ def filtered_count(v: View, _user, filters: Filters) -> int:
     if not len(recs):
         return 0
     return int(filters.record_mask(recs, sites(v, _user) if filters.ikrn else None).sum())
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def filtered_points(v: View, _user, filters: Filters, limit: int) -> gpd.GeoDataFrame | None:
-    """The filtered records as points (type, date, organisation only), or None when more than ``limit``."""
-    recs = records(v, _user)
-    if not len(recs):
-        return None
-    mask = filters.record_mask(recs, sites(v, _user) if filters.ikrn else None)
-    if int(mask.sum()) > limit:
-        return None
-    sub = recs.loc[mask.to_numpy(), ["date", "type_key", "organisation", "geometry"]]
-    geoms = shapely.point_on_surface(sub.geometry.to_numpy()) if len(sub) else sub.geometry.to_numpy()
-    return gpd.GeoDataFrame(sub.drop(columns="geometry"), geometry=geoms, crs=recs.crs).reset_index(drop=True)

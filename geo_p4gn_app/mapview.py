@@ -14,13 +14,20 @@ map that would load anything from another host (the d3 case included) before it 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import branca.colormap
 import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 import streamlit as st
 import streamlit_folium
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo_p4gn import assets, maps, settings
@@ -86,6 +93,9 @@ def show(m, *, key: str, returned: tuple[str, ...] = (), feature_groups=None, he
     click (the point being placed) go in ``feature_groups``: the base map is then not sent again.
     """
     prepare(m)
+    for group in feature_groups or ():  # st_folium adds these to the map after ``prepare``: check them too
+        assets.use_local_assets(group, LOCAL_PREFIX)
+        check_offline(group)
     out = streamlit_folium.st_folium(
         m, key=key, height=height, use_container_width=True, returned_objects=list(returned),
         feature_group_to_add=feature_groups,
@@ -198,3 +208,167 @@ def outline_features(level: str) -> dict:
 def outline_layer(level: str, name: str, weight: float = 2.0) -> maps.DataLayer:
     style = {"color": "#333333", "weight": weight, "fill": False, "opacity": 0.9}
     return maps.DataLayer(outline_features(level), name, style=style, interactive=False)
+
+
+# -- individual intervention points, clustered -------------------------------------------------------------
+#: Individual intervention points reach the browser only when at most this many are to be drawn: all the
+#: filtered records, or those inside the zoomed-in map view. The payload stays bounded at any record count.
+POINT_LIMIT = 300
+#: The zoom level from which the points inside the map's view are sent (about 2 x 1 km on a phone).
+POINT_ZOOM = 15
+#: The only record fields a point carries to the browser (its tooltip). Never notes, record ids, site ids
+#: or who recorded the record: those columns are not even selected.
+POINT_FIELDS = ("date", "type_key", "actor_key", "organisation", "participants")
+
+
+class ClusterAssets(JSCSSMixin, MacroElement):
+    """Leaflet.markercluster's script and styles, with no layer.
+
+    ``st_folium`` loads scripts only when the map is first drawn, so a map that may later receive a
+    clustered layer through ``feature_group_to_add`` must carry them from the start.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
+    default_js = tuple(folium.plugins.MarkerCluster.default_js)
+    default_css = tuple(folium.plugins.MarkerCluster.default_css)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ClusterAssets"
+
+
+class PointsLayer(JSCSSMixin, maps.DataLayer):
+    """A :class:`geo_p4gn.maps.DataLayer` of points drawn as circle markers grouped by Leaflet.markercluster.
+
+    Same allow-listed properties and the same safe tooltips (``_t``, built with textContent) as its parent;
+    the markercluster assets are rewritten to the local copies by :func:`prepare` like any other plugin's.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.markerClusterGroup({{ this.cluster_js }});
+            {{ this.get_name() }}.addLayer(L.geoJSON({{ this.data_js }}, {
+                pointToLayer: function (f, latlng) {
+                    return L.circleMarker(latlng,
+                        Object.assign({}, {{ this.style_js }}, (f.properties && f.properties._s) || {}));
+                },
+                onEachFeature: function (f, layer) { geoP4gn.bind(f, layer, {{ this.sticky_js }}); }
+            }));
+        {% endmacro %}
+        """
+    )
+    default_js = tuple(folium.plugins.MarkerCluster.default_js)
+    default_css = tuple(folium.plugins.MarkerCluster.default_css)
+
+    def __init__(self, data: dict, name: str, *, style=None, show: bool = True):
+        super().__init__(data, name, style=style, sticky=False, show=show)
+        self._name = "PointsLayer"
+        self.cluster_js = maps.to_js({"showCoverageOnHover": False, "maxClusterRadius": 45,
+                                      "spiderfyOnMaxZoom": True, "chunkedLoading": True})
+
+
+def _finite(value) -> float | None:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def zoomed_box(state: dict | None, min_zoom: float = POINT_ZOOM) -> tuple[float, float, float, float] | None:
+    """The map view ``st_folium`` reported (``zoom``, ``bounds``) as ``(west, south, east, north)``, when
+    zoomed in to ``min_zoom`` or more; None otherwise or when the report is missing or malformed.
+
+    The box is rounded outwards to 4 decimals (about 11 m), so small jitters share a cache entry.
+
+    Examples
+    --------
+    >>> zoomed_box({"zoom": 16, "bounds": {"_southWest": {"lat": -6.21, "lng": 106.8},
+    ...                                      "_northEast": {"lat": -6.2, "lng": 106.81}}})
+    (106.8, -6.21, 106.81, -6.2)
+    >>> zoomed_box({"zoom": 12, "bounds": {}}) is None
+    True
+    """
+    if not isinstance(state, dict):
+        return None
+    zoom = _finite(state.get("zoom"))
+    bounds = state.get("bounds")
+    if zoom is None or zoom < min_zoom or not isinstance(bounds, dict):
+        return None
+    sw, ne = bounds.get("_southWest"), bounds.get("_northEast")
+    if not isinstance(sw, dict) or not isinstance(ne, dict):
+        return None
+    south, west, north, east = (_finite(sw.get("lat")), _finite(sw.get("lng")),
+                                _finite(ne.get("lat")), _finite(ne.get("lng")))
+    if None in (south, west, north, east) or not (-90 <= south < north <= 90) or not west < east:
+        return None
+    return (math.floor(west * 1e4) / 1e4, math.floor(south * 1e4) / 1e4,
+            math.ceil(east * 1e4) / 1e4, math.ceil(north * 1e4) / 1e4)
+
+
+def select_points(records: gpd.GeoDataFrame, mask=None, *, limit: int = POINT_LIMIT,
+                  box: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame | None:
+    """The records of ``mask`` (inside ``box`` when given) as points with :data:`POINT_FIELDS` only, or
+    None when there are more than ``limit`` of them. A polygon record is drawn at a point inside it."""
+    sub = records if mask is None else records.loc[np.asarray(mask, dtype=bool)]
+    if box is None and len(sub) > limit:
+        return None
+    points = shapely.point_on_surface(sub.geometry.to_numpy()) if len(sub) else np.array([], dtype=object)
+    if box is not None and len(sub):
+        west, south, east, north = box
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+        sub, points = sub.loc[inside], points[inside]
+        if len(sub) > limit:
+            return None
+    frame = pd.DataFrame({c: sub[c].to_numpy() if c in sub.columns else None for c in POINT_FIELDS})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs=records.crs).to_numpy(), crs=records.crs)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def record_points(v, _user, filters, limit: int = POINT_LIMIT,
+                  box: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame | None:
+    """:func:`select_points` of the filtered records ``_user`` may see, read through the services
+    (:func:`geo_p4gn_app.data.records`: a field team gets only their own), cached on the view ``v``
+    (store version and the user's cache scope), the filters, the limit and the box."""
+    from . import data
+
+    recs = data.records(v, _user)
+    if not len(recs):
+        return select_points(recs, limit=limit, box=box)
+    mask = filters.record_mask(recs, data.sites(v, _user) if filters.ikrn else None)
+    return select_points(recs, mask.to_numpy(), limit=limit, box=box)
+
+
+def point_tooltip(row, lang: str) -> str:
+    """One point's tooltip, plain text of allow-listed fields: date, type, actor, organisation, participants."""
+    from . import views
+    from .i18n import t
+
+    parts = [views.date_text(row["date"]), views.type_label(row["type_key"], lang),
+             views.actor_label(row["actor_key"], lang)]
+    org = row["organisation"]
+    parts.append("" if org is None or (isinstance(org, float) and math.isnan(org)) else str(org).strip())
+    n = row["participants"]
+    if n is not None and not pd.isna(n):
+        parts.append(t("points_participants", lang, n=int(n)))
+    return " · ".join(p for p in parts if p)
+
+
+def points_layer(points: gpd.GeoDataFrame, lang: str, *, name: str, show: bool = True) -> PointsLayer:
+    """The clustered layer of ``points`` (from :func:`select_points`), coloured by intervention type.
+
+    Each point carries only its tooltip ``_t`` (:func:`point_tooltip`) and its colour ``_s``.
+    """
+    from . import data
+
+    keys = list(data.taxonomy().type_keys)
+    colors = [maps.TYPE_COLORS[keys.index(k) % len(maps.TYPE_COLORS)] if k in keys else "#666666"
+              for k in points["type_key"]]
+    frame = gpd.GeoDataFrame({
+        "_t": [point_tooltip(row, lang) for row in points[list(POINT_FIELDS)].to_dict("records")],
+        "_s": [{"fillColor": c} for c in colors],
+    }, geometry=points.geometry.to_numpy(), crs=points.crs)
+    style = {"radius": 6, "color": "#ffffff", "weight": 1, "fillOpacity": 0.9}
+    return PointsLayer(maps.feature_collection(frame, ["_t", "_s"]), name, style=style, show=show)
