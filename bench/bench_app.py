@@ -217,10 +217,10 @@ class Session:
             for attempt in range(3):  # a list opened while the page re-renders closes again
                 page.get_by_role("combobox", name="Jenis intervensi", exact=True).click()
                 try:
-                    option = page.get_by_role("option", name=type_label, exact=True)
-                    option.wait_for(timeout=5000)
+                    page.keyboard.type(type_label)  # typed, not clicked: a click can miss a list being redrawn
+                    page.get_by_role("option", name=type_label, exact=True).wait_for(timeout=5000)
                     t0 = time.perf_counter()  # from the choice, not from opening the list
-                    option.click()
+                    page.keyboard.press("Enter")
                     break
                 except PlaywrightTimeout:
                     if attempt == 2:
