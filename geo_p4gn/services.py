@@ -45,7 +45,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ._errors import NotFoundError, PermissionDenied
+from ._errors import NotFoundError, PermissionDenied, ValidationError
 from .filters import Filters
 from .records import Intervention, validate_record
 
@@ -428,8 +428,6 @@ def _refuse_removing_used_keys(store, old, new) -> None:
     if problems:
         msg = ("; ".join(problems) + ": a key in use can never be removed or renamed. Keep the key and "
                "change its labels, or set active = false to stop offering it")
-        from ._errors import ValidationError
-
         raise ValidationError(msg)
 
 
@@ -471,7 +469,6 @@ def add_taxonomy_term(store, user: User, group: str, key: str, id_label: str, en
     """
     authorize(user, "manage_taxonomy")
     from . import taxonomy as tx
-    from ._errors import ValidationError
 
     tx.check_group(group)
     term = tx.Term(key=tx.check_key(key), id=tx.check_label(id_label, f"{group} {key!r} label 'id'"),
@@ -496,7 +493,6 @@ def edit_taxonomy_labels(store, user: User, group: str, key: str, *, id_label: s
     changes. Arguments left None stay as they are. Returns the term as it is now."""
     authorize(user, "manage_taxonomy")
     from . import taxonomy as tx
-    from ._errors import ValidationError
 
     tx.check_group(group)
     changes: dict[str, Any] = {}
@@ -535,7 +531,6 @@ def replace_taxonomy(store, user: User, toml_text: str, *, path: str | Path | No
     """
     authorize(user, "manage_taxonomy")
     from . import taxonomy as tx
-    from ._errors import ValidationError
 
     if not isinstance(toml_text, str) or len(toml_text) > MAX_TAXONOMY_CHARS:
         msg = f"the new taxonomy must be TOML text of at most {MAX_TAXONOMY_CHARS:,} characters"
