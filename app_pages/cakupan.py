@@ -81,7 +81,7 @@ def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_t
         areas=areas, values=maps.metric_values(table, metric), metric_label=maps.metric_label(metric, ctx.lang),
         share=share, outlines=outlines, sites=views.site_markers(shown, ctx.lang, completeness, site_table),
         details=area_details(ctx, table), lang=ctx.lang, tiles=settings.tiles,
-        attribution=settings.tiles_attribution, bounds=bounds,
+        attribution=settings.tiles_attribution, bounds=bounds, geometry_url=mapview.level_geometry_url,
     )
     site_layer = next((el for el in m._children.values() if isinstance(el, maps.DataLayer)
                        and el.layer_name == maps.esc(maps.text("sites", ctx.lang))), None)

@@ -104,7 +104,7 @@ def handle_clicks(out: dict, sites: gpd.GeoDataFrame) -> None:
 def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> folium.Map:
     m = mapview.base_map()
     kel_style = {"color": "#777777", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.35}
-    maps.DataLayer(mapview.area_features("kelurahan"), ctx.t("layer_kelurahan"), style=kel_style).add_to(m)
+    mapview.area_layer("kelurahan", ctx.t("layer_kelurahan"), kel_style).add_to(m)
     mapview.outline_layer("kota", ctx.t("layer_kota")).add_to(m)
     if len(sites):
         layer = maps.site_layer(views.site_markers(sites, ctx.lang), name=maps.text("sites", ctx.lang))

@@ -34,7 +34,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
 import geopandas as gpd
@@ -292,7 +292,27 @@ window.geoP4gn = window.geoP4gn || (function () {
     if (window.matchMedia && window.matchMedia('(max-width: 600px)').matches) { div.classList.add('gp-collapsed'); }
     return div;
   }
-  return {el: el, popup: popup, bind: bind, legend: legend};
+  var shapes = {};
+  function geometry(url) {  // one request per file and page; the browser's cache keeps it across reruns
+    if (!shapes[url]) {
+      shapes[url] = fetch(url, {credentials: 'same-origin'}).then(function (r) {
+        if (!r.ok) { throw new Error('geo_p4gn: ' + url + ' answered ' + r.status); }
+        return r.json();
+      });
+    }
+    return shapes[url];
+  }
+  function fill(layer, url, props) {
+    return geometry(url).then(function (fc) {
+      fc.features.forEach(function (f) {
+        var code = f.properties && f.properties.code;
+        if (Object.prototype.hasOwnProperty.call(props, code)) {
+          layer.addData({type: 'Feature', geometry: f.geometry, properties: props[code]});
+        }
+      });
+    });
+  }
+  return {el: el, popup: popup, bind: bind, legend: legend, fill: fill};
 })();
 """
 
@@ -354,12 +374,16 @@ class DataLayer(Layer):
                 onEachFeature: function (f, layer) { geoP4gn.bind(f, layer, {{ this.sticky_js }}); },
                 interactive: {{ this.interactive_js }}
             });
+            {%- if this.geometry_url_js %}
+            geoP4gn.fill({{ this.get_name() }}, {{ this.geometry_url_js }}, {{ this.props_js }});
+            {%- endif %}
         {% endmacro %}
         """
     )
 
     def __init__(self, data: dict, name: str, *, style: Mapping | None = None, sticky: bool = True,
-                 interactive: bool = True, overlay: bool = True, control: bool = True, show: bool = True):
+                 interactive: bool = True, overlay: bool = True, control: bool = True, show: bool = True,
+                 geometry_url: str | None = None):
         super().__init__(name=esc(name), overlay=overlay, control=control, show=show)
         self._name = "DataLayer"
         for feature in data.get("features", []):
@@ -370,11 +394,29 @@ class DataLayer(Layer):
         for key in ("color", "fillColor"):
             if style and key in style:
                 check_color(style[key])
+        self.geometry_url_js = self.props_js = None
+        self.feature_count = len(data.get("features", []))
+        if geometry_url is not None:
+            # The geometry comes from a file on the same server (a FeatureCollection with a ``code``
+            # property, e.g. from feature_collection(layer, ["code"])): the page carries only
+            # each feature's properties by its ``code``, and the browser fetches the shapes once and keeps
+            # them in its cache; a Streamlit rerun then re-sends a few KB instead of every polygon.
+            if not geometry_url.startswith("/") or geometry_url.startswith("//"):
+                msg = f"geometry_url must be a path on the same server, not {geometry_url!r}"
+                raise ValueError(msg)
+            props = {}
+            for feature in data.get("features", []):
+                p = dict(feature.get("properties") or {})
+                if "code" not in p:
+                    msg = "a layer with geometry_url needs a 'code' property on every feature"
+                    raise ValueError(msg)
+                props[str(p["code"])] = p
+            self.geometry_url_js, self.props_js = to_js(geometry_url), to_js(props)
+            data = {"type": "FeatureCollection", "features": []}
         self.data_js = to_js(data)
         self.style_js = to_js(dict(style or {}))
         self.sticky_js = to_js(bool(sticky))
         self.interactive_js = to_js(bool(interactive))
-        self.feature_count = len(data.get("features", []))
 
 
 class Legend(MacroElement):
@@ -533,10 +575,12 @@ def choropleth_layer(
     details: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     lang: str = "id",
     show: bool = True,
+    geometry_url: str | None = None,
 ) -> tuple[DataLayer, list[tuple[str, str]]]:
     """Areas filled by the class of ``values`` (indexed by area ``code``) and the legend items.
 
     Each area carries only ``code``, a tooltip "<name>: <value>" and, when given, popup rows ``details[code]``.
+    With ``geometry_url`` the shapes are fetched from there (see :class:`DataLayer`), not embedded.
     """
     v = values.reindex(areas["code"].to_numpy())
     v.index = areas.index
@@ -553,7 +597,15 @@ def choropleth_layer(
     )
     props = ["code", "_s", "_t"] + (["_p"] if details else [])
     style = {"color": "#666666", "weight": 0.6, "fillOpacity": 0.75, "opacity": 0.9}
-    return DataLayer(feature_collection(frame, props), name, style=style, sticky=True, show=show), items
+    data = _bare_features(frame, props) if geometry_url else feature_collection(frame, props)
+    return DataLayer(data, name, style=style, sticky=True, show=show, geometry_url=geometry_url), items
+
+
+def _bare_features(frame: pd.DataFrame, properties: Sequence[str]) -> dict:
+    """Features with the allow-listed ``properties`` and no geometry (for a layer with a geometry_url)."""
+    rows = frame[list(properties)].to_dict("records")
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": _plain(r), "geometry": None} for r in rows]}
 
 
 def _value_text(x, share: bool, lang: str) -> str:
@@ -563,10 +615,15 @@ def _value_text(x, share: bool, lang: str) -> str:
 
 
 def outline_layer(areas: gpd.GeoDataFrame, *, name: str, weight: float = 1.5, color: str = "#333333",
-                  show: bool = True) -> DataLayer:
-    """Area outlines only (no fill, not clickable), e.g. kecamatan or kota over a kelurahan choropleth."""
-    frame = gpd.GeoDataFrame(geometry=areas.geometry.boundary, crs=areas.crs)
+                  show: bool = True, geometry_url: str | None = None) -> DataLayer:
+    """Area outlines only (no fill, not clickable), e.g. kecamatan or kota over a kelurahan choropleth.
+
+    With ``geometry_url`` the areas' shapes (by ``code``) are fetched from there and drawn unfilled."""
     style = {"color": color, "weight": weight, "fill": False, "opacity": 0.9}
+    if geometry_url:
+        return DataLayer(_bare_features(areas, ["code"]), name, style=style, interactive=False, show=show,
+                         geometry_url=geometry_url)
+    frame = gpd.GeoDataFrame(geometry=areas.geometry.boundary, crs=areas.crs)
     return DataLayer(feature_collection(frame), name, style=style, interactive=False, show=show)
 
 
@@ -662,6 +719,7 @@ def coverage_map(
     attribution: str | None = None,
     height: str = "100%",
     bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS,
+    geometry_url: Callable[[gpd.GeoDataFrame], str | None] | None = None,
 ) -> folium.Map:
     """The coverage map: choropleth + legend, outlines, sites by completeness, a toggle per type.
 
@@ -674,13 +732,16 @@ def coverage_map(
     sites : see :func:`site_layer`; type_points : see :func:`type_layers` (needs ``taxonomy``; ``type_keys``
         narrows the types shown, e.g. to a type filter)
     details : popup rows per area code
+    geometry_url : for the app: given the areas (or an outline's frame), the same-server address of their
+        shapes (see :class:`DataLayer`), or None to embed them; a self-contained export leaves it out
     """
+    url = geometry_url or (lambda frame: None)
     m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds)
     choropleth, items = choropleth_layer(areas, values, name=metric_label, share=share, details=details,
-                                         lang=lang)
+                                         lang=lang, geometry_url=url(areas))
     choropleth.add_to(m)
     for name, frame, weight in outlines:
-        outline_layer(frame, name=name, weight=weight).add_to(m)
+        outline_layer(frame, name=name, weight=weight, geometry_url=url(frame)).add_to(m)
     sections = [("", items)]
     if type_points is not None and taxonomy is not None:
         for layer in type_layers(type_points, taxonomy, keys=type_keys, lang=lang):

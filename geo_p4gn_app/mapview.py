@@ -14,7 +14,11 @@ map that would load anything from another host (the d3 case included) before it 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import branca.colormap
@@ -34,7 +38,8 @@ from geo_p4gn import assets, maps, settings
 
 #: The folder Streamlit serves at /app/static (next to app.py).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-LOCAL_PREFIX = "/app/static/vendor"
+STATIC_URL = "/app/static"
+LOCAL_PREFIX = f"{STATIC_URL}/vendor"
 #: Height of every map in the app, in CSS pixels (fits a 390 x 844 phone with the form below).
 MAP_HEIGHT = 430
 
@@ -180,34 +185,73 @@ class SnapClicks(MacroElement):
 
 # -- cached boundary layers (the same for everyone; built once per process) ------------------------------
 @st.cache_resource(show_spinner=False)
-def area_features(level: str) -> dict:
-    """The areas of ``level`` as a FeatureCollection with ``code`` and the name as tooltip (``_t``).
+def geometry_url(level: str) -> str:
+    """The address of the areas of ``level`` as a GeoJSON file served by this app (``static/geo/``).
 
-    Read-only: :class:`geo_p4gn.maps.DataLayer` only serialises it.
+    Every rerun re-sends a page's map to the browser (Streamlit 1.67 has no cache for repeated messages);
+    with the 267 kelurahan inline that was about 500 KB a tap on the Catat page. The shapes are public
+    (the upstream boundary files) and the same for everyone, so they are written once per build of the
+    boundaries, under a name holding their hash (a changed file is a new address, never a stale cache),
+    and the browser fetches them once. Written to a temporary name and renamed: never half a file.
     """
-    import geopandas as gpd
-
     from . import data
 
     layer = data.boundaries().layer(level)
-    frame = gpd.GeoDataFrame({"code": layer["code"], "_t": layer["name"]}, geometry=layer.geometry, crs=layer.crs)
-    return maps.feature_collection(frame, ["code", "_t"])
+    body = json.dumps(maps.feature_collection(gpd.GeoDataFrame({"code": layer["code"]}, geometry=layer.geometry,
+                                                               crs=layer.crs), ["code"]),
+                      separators=(",", ":")).encode()
+    name = f"{level}-{hashlib.sha256(body).hexdigest()[:16]}.json"
+    folder = ensure_static() / "geo"
+    target = folder / name
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    return f"{STATIC_URL}/geo/{name}"
+
+
+#: The level of an area from the length of its Kemendagri code (31.73 / 31.73.01 / 31.73.01.1004).
+_LEVEL_OF_CODE = {5: "kota", 8: "kecamatan", 13: "kelurahan"}
+
+
+def level_geometry_url(areas) -> str | None:
+    """:func:`geometry_url` of the level ``areas`` belong to (all of one level), for
+    :func:`geo_p4gn.maps.coverage_map`; None (embed them) when that cannot be told."""
+    codes = areas["code"].astype(str) if "code" in areas and len(areas) else None
+    if codes is None:
+        return None
+    levels = {_LEVEL_OF_CODE.get(n) for n in codes.str.len().unique()}
+    return geometry_url(levels.pop()) if len(levels) == 1 and None not in levels else None
+
+
+def area_layer(level: str, name: str, style: dict, properties: dict[str, dict] | None = None,
+               **kw) -> maps.DataLayer:
+    """The areas of ``level`` drawn from :func:`geometry_url`; ``properties`` by code (default: the code and
+    the name as tooltip ``_t``, for every area)."""
+    if properties is None:
+        properties = area_features_props(level)
+    features = [{"type": "Feature", "properties": {**p, "code": code}, "geometry": None}
+                for code, p in properties.items()]
+    return maps.DataLayer({"type": "FeatureCollection", "features": features}, name, style=style,
+                          geometry_url=geometry_url(level), **kw)
 
 
 @st.cache_resource(show_spinner=False)
-def outline_features(level: str) -> dict:
-    """The outlines of the areas of ``level`` (lines, no properties)."""
-    import geopandas as gpd
-
+def area_features_props(level: str) -> dict[str, dict]:
+    """Code -> ``{"_t": name}`` of the areas of ``level``."""
     from . import data
 
     layer = data.boundaries().layer(level)
-    return maps.feature_collection(gpd.GeoDataFrame(geometry=layer.geometry.boundary, crs=layer.crs))
+    return {code: {"_t": nm} for code, nm in zip(layer["code"], layer["name"], strict=True)}
 
 
 def outline_layer(level: str, name: str, weight: float = 2.0) -> maps.DataLayer:
+    """The outlines of the areas of ``level``: their shapes from :func:`geometry_url`, not filled."""
     style = {"color": "#333333", "weight": weight, "fill": False, "opacity": 0.9}
-    return maps.DataLayer(outline_features(level), name, style=style, interactive=False)
+    return area_layer(level, name, style, {code: {} for code in area_features_props(level)}, interactive=False)
 
 
 # -- individual intervention points, clustered -------------------------------------------------------------

@@ -26,6 +26,9 @@ def layer(fig, cls, name=None):
 
 
 def features(data_layer) -> list[dict]:
+    """The layer's features; for a layer whose shapes come from a geometry_url, their properties only."""
+    if data_layer.props_js:
+        return [{"properties": p} for p in json.loads(data_layer.props_js).values()]
     return json.loads(data_layer.data_js)["features"]
 
 

@@ -189,3 +189,22 @@ def test_the_map_loads_only_local_assets(fake_map):
     urls = mapview.links(fig)
     assert urls and all(u.startswith("/app/static/vendor/") for u in urls)
     assert "L.tileLayer" not in fake_map.last_html()
+
+
+def test_the_kelurahan_shapes_come_from_one_cached_file_not_from_every_rerun(fake_map, boundaries):
+    """Each Streamlit rerun (a tap) re-sends the map: its HTML carries codes and names, not polygons."""
+    import json
+    import re
+
+    open_app("catat")
+    html = fake_map.last_html()
+    assert len(html) < 150_000, len(html)  # the 267 kelurahan inline made it about 500 KB
+    urls = set(re.findall(r'"(/app/static/geo/(?:kelurahan|kota)-[0-9a-f]{16}\.json)"', html))
+    assert {u.split("/")[-1].split("-")[0] for u in urls} == {"kelurahan", "kota"}
+    kel = next(u for u in urls if "kelurahan-" in u)
+    shapes = json.loads((mapview.STATIC_DIR / kel.removeprefix("/app/static/")).read_text())
+    codes = [f["properties"]["code"] for f in shapes["features"]]
+    assert sorted(codes) == sorted(boundaries.kelurahan["code"])
+    assert all(set(f["properties"]) == {"code"} for f in shapes["features"])  # public shapes, nothing else
+    assert "Kedaung Kali Angke" in html  # names travel with the page (tooltips), shapes do not
+    assert html.count('"coordinates"') < 50  # the sites' points only; 267 + 6 polygons were inline before

@@ -304,3 +304,45 @@ def test_support_script_runs_before_every_layer_and_is_not_in_the_header():
     head, body = page.split("</head>")
     assert "window.geoP4gn" not in head and ".gp-legend" in head
     assert body.index("window.geoP4gn = window.geoP4gn ||") < body.index("L.geoJSON(")
+
+
+# -- layers whose shapes come from a file on the same server (the app) -------------------------------
+def _areas():
+    return gpd.GeoDataFrame({"code": ["31.73.01.1004", "31.73.01.1005"], "name": ["Kedaung <b>", "Kapuk"]},
+                            geometry=[shapely.box(106.70, -6.16, 106.75, -6.14), shapely.box(106.75, -6.16,
+                                                                                             106.80, -6.14)],
+                            crs="EPSG:4326")
+
+
+def test_a_choropleth_with_a_geometry_url_carries_properties_not_shapes():
+    areas = _areas()
+    layer, _ = maps.choropleth_layer(areas, pd.Series({"31.73.01.1004": 3}), name="n",
+                                     geometry_url="/app/static/geo/kelurahan-0123456789abcdef.json")
+    m = maps.base_map()
+    layer.add_to(m)
+    html = m.get_root().render()
+    assert '"coordinates"' not in html and "106.7" not in html
+    assert 'geoP4gn.fill(' in html and '"/app/static/geo/kelurahan-0123456789abcdef.json"' in html
+    props = json.loads(layer.props_js)
+    assert set(props) == {"31.73.01.1004", "31.73.01.1005"} and layer.feature_count == 2
+    assert props["31.73.01.1004"]["_t"].startswith("Kedaung <b>")  # data: shown with textContent
+    assert "Kedaung <b>" not in html  # and escaped inside the script
+    # the same call without a url embeds the shapes, as the self-contained export needs
+    inline, _ = maps.choropleth_layer(areas, pd.Series({"31.73.01.1004": 3}), name="n")
+    assert len(json.loads(inline.data_js)["features"]) == 2 and inline.props_js is None
+
+
+@pytest.mark.parametrize("url", ["https://cdn.example.org/k.json", "//cdn.example.org/k.json", "k.json"])
+def test_a_geometry_url_must_be_on_the_same_server(url):
+    with pytest.raises(ValueError, match="same server"):
+        maps.outline_layer(_areas(), name="kota", geometry_url=url)
+
+
+def test_a_geometry_url_layer_needs_codes_and_still_checks_colours():
+    bare = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": None}]}
+    with pytest.raises(ValueError, match="'code'"):
+        maps.DataLayer(bare, "x", geometry_url="/app/static/geo/x.json")
+    bad = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "1", "_s": {"fillColor": "red;}</style>"}}, "geometry": None}]}
+    with pytest.raises(P4gnError):
+        maps.DataLayer(bad, "x", geometry_url="/app/static/geo/x.json")
