@@ -343,3 +343,30 @@ def test_my_location_places_the_point(app_server, browser):
     page.get_by_text(re.compile(r"-6\.2088\d*, 106\.8456")).wait_for()
     watch.check()
     context.close()
+
+
+def test_a_tap_on_a_phone_sends_little(app_server, browser):
+    """A tap reruns the page, and Streamlit re-sends the map: the kelurahan shapes must not travel again
+    (they come once from /app/static/geo). Counted on the websocket, the bytes the phone receives."""
+    base, _ = app_server
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    watch = Watch(context, page)
+    received = [0]
+    page.on("websocket", lambda ws: ws.on("framereceived",
+                                          lambda payload: received.__setitem__(0, received[0] + len(payload))))
+    shapes = []
+    page.on("response", lambda r: shapes.append(r.url) if "/app/static/geo/" in r.url else None)
+    page.goto(base + "/")
+    frame = wait_map(page)
+    assert frame.locator("path.leaflet-interactive").count() >= 267  # every kelurahan drawn from the file
+    assert any("/kelurahan-" in u for u in shapes), shapes
+    received[0] = 0
+    box = frame.locator(".leaflet-container").bounding_box()
+    frame.locator(".leaflet-container").click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.55})
+    page.get_by_text(re.compile(r"Titik di Kelurahan")).wait_for()
+    settle(page)
+    assert 0 < received[0] < 150_000, f"{received[0]} bytes for one tap (the map with its shapes was ~515 KB)"
+    watch.check()
+    context.close()
