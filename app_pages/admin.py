@@ -17,7 +17,7 @@ from geo_p4gn._errors import P4gnError
 from geo_p4gn.importers import neutralise
 from geo_p4gn.taxonomy import GROUPS, load_taxonomy, taxonomy_path
 from geo_p4gn_app import data, views
-from geo_p4gn_app.session import Context, current, error
+from geo_p4gn_app.session import Context, act, current, error
 
 #: Audit entries listed on the page (newest first); the download has all of them.
 SHOWN = 500
@@ -67,13 +67,7 @@ def restore_section(ctx: Context) -> None:
     rid = st.selectbox(ctx.t("restore_pick"), [None, *labels], key="admin_restore",
                        format_func=lambda r: ctx.t("choose") if r is None else labels[r])
     if rid is not None and st.button(ctx.t("restore_do"), key="admin_restore_go", icon=":material/restore:"):
-        try:
-            services.restore_intervention(ctx.store, ctx.user, rid)
-        except P4gnError as exc:
-            error(ctx, exc)
-        else:
-            st.toast(ctx.t("restored"))
-            st.rerun()
+        act(ctx, lambda: services.restore_intervention(ctx.store, ctx.user, rid), ctx.t("restored"))
 
 
 #: The taxonomy form's widgets, emptied when another entry is picked or after a save.

@@ -32,7 +32,6 @@ POINT_LIMIT = mapview.POINT_LIMIT
 #: The zoom level from which the points inside the map's view are drawn (in the zoomed-in mode).
 POINT_ZOOM = mapview.POINT_ZOOM
 LEVELS = ("kelurahan", "kecamatan", "kota")
-_PREFIX = {"kelurahan": 13, "kecamatan": 8, "kota": 5}
 
 
 def view_controls(ctx: Context) -> tuple[str, str]:
@@ -105,7 +104,7 @@ def handle_click(out: dict, sites: gpd.GeoDataFrame, level: str) -> None:
         return
     row = data.boundaries().assign([float(obj["lng"])], [float(obj["lat"])]).iloc[0]
     code = row["kelurahan_code"]
-    st.session_state["cakupan_sel"] = ("area", code[:_PREFIX[level]]) if isinstance(code, str) else None
+    st.session_state["cakupan_sel"] = ("area", code[:mapview.CODE_LENGTH[level]]) if isinstance(code, str) else None
 
 
 def _clear_selection() -> None:

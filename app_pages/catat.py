@@ -21,7 +21,7 @@ from geo_p4gn import auth, maps, services, settings
 from geo_p4gn._errors import ConflictError, NotFoundError, P4gnError
 from geo_p4gn.records import new_id
 from geo_p4gn_app import data, mapview, views
-from geo_p4gn_app.session import Context, current, error
+from geo_p4gn_app.session import Context, act, current, error
 from geo_p4gn_app.text import md
 
 OWN_COLOR = "#7570b3"
@@ -269,22 +269,11 @@ def edit_entry(ctx: Context, row: pd.Series, point: dict | None, point_ok: bool)
                    "participants": participants, "notes": notes or ""}
         if move and point_ok:
             changes.update(lon=point["lon"], lat=point["lat"])
-        try:
-            services.edit_intervention(ctx.store, ctx.user, rid, changes, expected_version=int(row["version"]))
-        except P4gnError as exc:
-            error(ctx, exc)
-        else:
-            st.toast(ctx.t("edit_saved"))
-            st.rerun()
+        act(ctx, lambda: services.edit_intervention(ctx.store, ctx.user, rid, changes,
+                                                    expected_version=int(row["version"])), ctx.t("edit_saved"))
     confirm = st.checkbox(ctx.t("delete_confirm"), key=f"catat_del_ok_{rid}")
     if st.button(ctx.t("delete"), disabled=not confirm, key=f"catat_del_{rid}", icon=":material/delete:"):
-        try:
-            services.delete_intervention(ctx.store, ctx.user, rid)
-        except P4gnError as exc:
-            error(ctx, exc)
-        else:
-            st.toast(ctx.t("deleted"))
-            st.rerun()
+        act(ctx, lambda: services.delete_intervention(ctx.store, ctx.user, rid), ctx.t("deleted"))
 
 
 def _index(options: list[str], value) -> int | None:

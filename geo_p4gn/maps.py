@@ -597,11 +597,11 @@ def choropleth_layer(
     )
     props = ["code", "_s", "_t"] + (["_p"] if details else [])
     style = {"color": "#666666", "weight": 0.6, "fillOpacity": 0.75, "opacity": 0.9}
-    data = _bare_features(frame, props) if geometry_url else feature_collection(frame, props)
+    data = bare_features(frame, props) if geometry_url else feature_collection(frame, props)
     return DataLayer(data, name, style=style, sticky=True, show=show, geometry_url=geometry_url), items
 
 
-def _bare_features(frame: pd.DataFrame, properties: Sequence[str]) -> dict:
+def bare_features(frame: pd.DataFrame, properties: Sequence[str]) -> dict:
     """Features with the allow-listed ``properties`` and no geometry (for a layer with a geometry_url)."""
     rows = frame[list(properties)].to_dict("records")
     return {"type": "FeatureCollection",
@@ -621,7 +621,7 @@ def outline_layer(areas: gpd.GeoDataFrame, *, name: str, weight: float = 1.5, co
     With ``geometry_url`` the areas' shapes (by ``code``) are fetched from there and drawn unfilled."""
     style = {"color": color, "weight": weight, "fill": False, "opacity": 0.9}
     if geometry_url:
-        return DataLayer(_bare_features(areas, ["code"]), name, style=style, interactive=False, show=show,
+        return DataLayer(bare_features(areas, ["code"]), name, style=style, interactive=False, show=show,
                          geometry_url=geometry_url)
     frame = gpd.GeoDataFrame(geometry=areas.geometry.boundary, crs=areas.crs)
     return DataLayer(feature_collection(frame), name, style=style, interactive=False, show=show)

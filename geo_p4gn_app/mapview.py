@@ -213,45 +213,40 @@ def geometry_url(level: str) -> str:
     return f"{STATIC_URL}/geo/{name}"
 
 
-#: The level of an area from the length of its Kemendagri code (31.73 / 31.73.01 / 31.73.01.1004).
-_LEVEL_OF_CODE = {5: "kota", 8: "kecamatan", 13: "kelurahan"}
+#: The length of an area's Kemendagri code at each level (31.73 / 31.73.01 / 31.73.01.1004).
+CODE_LENGTH = {"kelurahan": 13, "kecamatan": 8, "kota": 5}
+_LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
 
 
 def level_geometry_url(areas) -> str | None:
     """:func:`geometry_url` of the level ``areas`` belong to (all of one level), for
     :func:`geo_p4gn.maps.coverage_map`; None (embed them) when that cannot be told."""
-    codes = areas["code"].astype(str) if "code" in areas and len(areas) else None
-    if codes is None:
+    if "code" not in areas or not len(areas):
         return None
-    levels = {_LEVEL_OF_CODE.get(n) for n in codes.str.len().unique()}
+    levels = {_LEVEL_OF_LENGTH.get(n) for n in areas["code"].astype(str).str.len().unique()}
     return geometry_url(levels.pop()) if len(levels) == 1 and None not in levels else None
 
 
-def area_layer(level: str, name: str, style: dict, properties: dict[str, dict] | None = None,
-               **kw) -> maps.DataLayer:
-    """The areas of ``level`` drawn from :func:`geometry_url`; ``properties`` by code (default: the code and
-    the name as tooltip ``_t``, for every area)."""
-    if properties is None:
-        properties = area_features_props(level)
-    features = [{"type": "Feature", "properties": {**p, "code": code}, "geometry": None}
-                for code, p in properties.items()]
-    return maps.DataLayer({"type": "FeatureCollection", "features": features}, name, style=style,
-                          geometry_url=geometry_url(level), **kw)
-
-
 @st.cache_resource(show_spinner=False)
-def area_features_props(level: str) -> dict[str, dict]:
-    """Code -> ``{"_t": name}`` of the areas of ``level``."""
+def _area_properties(level: str) -> dict:
+    """Every area of ``level`` with its code and its name as tooltip (``_t``), no geometry."""
     from . import data
 
     layer = data.boundaries().layer(level)
-    return {code: {"_t": nm} for code, nm in zip(layer["code"], layer["name"], strict=True)}
+    return maps.bare_features(pd.DataFrame({"code": layer["code"], "_t": layer["name"]}), ["code", "_t"])
+
+
+def area_layer(level: str, name: str, style: dict) -> maps.DataLayer:
+    """The areas of ``level``, named in their tooltips, their shapes fetched from :func:`geometry_url`."""
+    return maps.DataLayer(_area_properties(level), name, style=style, geometry_url=geometry_url(level))
 
 
 def outline_layer(level: str, name: str, weight: float = 2.0) -> maps.DataLayer:
-    """The outlines of the areas of ``level``: their shapes from :func:`geometry_url`, not filled."""
-    style = {"color": "#333333", "weight": weight, "fill": False, "opacity": 0.9}
-    return area_layer(level, name, style, {code: {} for code in area_features_props(level)}, interactive=False)
+    """The outlines of the areas of ``level`` (not filled), their shapes fetched from :func:`geometry_url`."""
+    from . import data
+
+    return maps.outline_layer(data.boundaries().layer(level), name=name, weight=weight,
+                              geometry_url=geometry_url(level))
 
 
 # -- individual intervention points, clustered -------------------------------------------------------------

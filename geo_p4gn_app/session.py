@@ -140,3 +140,14 @@ def error(ctx: Context, exc: Exception) -> None:
     """Show a refused or invalid action: the reason comes from the core and is escaped."""
     prefix = ctx.t("denied") if isinstance(exc, PermissionDenied) else ctx.t("error_prefix")
     st.error(f"{prefix}: {md(exc)}")
+
+
+def act(ctx: Context, action, done: str) -> None:
+    """Run a button's service call: on success say ``done`` and rerun; when refused, show why."""
+    try:
+        action()
+    except P4gnError as exc:
+        error(ctx, exc)
+    else:
+        st.toast(done)
+        st.rerun()

@@ -18,6 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["GEO_P4GN_USERS"] = str(Path(tempfile.gettempdir()) / f"geo-p4gn-no-users-{os.getpid()}.toml")
 
 
+#: Each payload sets window.__pwned if it ever runs (HTML, attribute, JS string and template contexts).
+PAYLOADS = (
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=2">',
+    "${window.__pwned=3}",
+    "\\`;window.__pwned=4;`",
+    "</script><script>window.__pwned=5</script>",
+    "\"'><svg onload=window.__pwned=6>",
+)
+
+
 @pytest.fixture(scope="session")
 def boundaries():
     from geo_p4gn.boundaries import load_boundaries

@@ -19,19 +19,10 @@ import shapely
 from geo_p4gn.export_html import export_html_from_args, render_export
 from geo_p4gn.filters import Filters
 from geo_p4gn.taxonomy import Taxonomy, Term
-from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import CHROMIUM_ARGS, PAYLOADS
 
 pytestmark = pytest.mark.browser
 
-#: Each payload sets window.__pwned if it ever runs.
-PAYLOADS = (
-    "<script>window.__pwned=1</script>",
-    '<img src=x onerror="window.__pwned=2">',
-    "${window.__pwned=3}",
-    "\\`;window.__pwned=4;`",
-    "</script><script>window.__pwned=5</script>",
-    "\"'><svg onload=window.__pwned=6>",
-)
 #: Planted in columns that are never exported.
 SENTINEL = "SNTL-never-9f2c"
 #: Planted in columns that only the internal export shows (organisation, aliases, free-text sources).

@@ -14,16 +14,9 @@ import shapely
 from geo_p4gn import assets, maps
 from geo_p4gn._errors import P4gnError
 from geo_p4gn.export_html import allowed_records, allowed_sites
+from tests.conftest import PAYLOADS as BROWSER_PAYLOADS
 
-PAYLOADS = (
-    "<script>window.__pwned=1</script>",
-    '<img src=x onerror="window.__pwned=2">',
-    "${window.__pwned=3}",
-    "\\`;window.__pwned=4;`",
-    "</script><script>window.__pwned=5</script>",
-    "\"'><svg onload=window.__pwned=6>",
-    "\u2028\u2029&amp;</SCRIPT >",
-)
+PAYLOADS = (*BROWSER_PAYLOADS, "\u2028\u2029&amp;</SCRIPT >")
 
 
 def _points(**columns) -> gpd.GeoDataFrame:
