@@ -10,10 +10,12 @@ Three modes (:func:`auth_mode`):
     users file is refused: signing in with the provider is not enough to get a role.
 ``local``
     Accounts in the users file with an argon2id password hash (:func:`verify_password`), for an intranet
-    without an identity provider. Five wrong passwords in a row lock the account for 15 minutes.
+    without an identity provider. Five wrong passwords in a row lock the account for 15 minutes; a
+    refused sign-in never says whether the account exists or is locked.
 ``single``
-    Neither is configured: one person on a laptop, :data:`geo_p4gn.services.SINGLE_USER` (an admin).
-    The app must label it clearly. With a PostGIS store (a server) this mode is refused unless
+    Neither is configured and there is no users file at all: one person on a laptop,
+    :data:`geo_p4gn.services.SINGLE_USER` (an admin). The app must label it clearly. A users file that
+    lists only provider identities while no provider is configured is refused (the app does not start). With a PostGIS store (a server) this mode is refused unless
     ``GEO_P4GN_SINGLE_USER=1`` says it is intended.
 
 The users file
@@ -25,8 +27,9 @@ TOML at ``GEO_P4GN_USERS`` (default ``<data>/users.toml``), git-ignored, written
     role = "petugas"
     password_hash = "$argon2id$v=19$m=65536,t=3,p=4$..."   # local accounts only
 
-It is read afresh on every call: a role change applies at the user's next request, and nothing about
-users is kept in module-level state.
+It is read afresh on every call: a role change or a removal applies at the user's next request (the
+app looks the signed-in name up again on every run), and nothing about users is kept in module-level
+state.
 
 Why argon2id (``argon2-cffi``): it is the password hash OWASP recommends first, memory-hard (19 MiB per
 hash here, OWASP's parameters), and the encoded hash carries its own salt and parameters, so they can be raised later
@@ -78,7 +81,10 @@ MAX_PASSWORD = 1024
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 
-_REFUSED = "unknown user or wrong password"
+#: The one answer to a refused sign-in: an unknown name, a wrong password and a locked account all get it,
+#: so that nobody learns from it whether an account exists.
+_REFUSED = (f"unknown user or wrong password (after {MAX_FAILURES} wrong passwords in a row an account is "
+            f"locked for {int(LOCKOUT.total_seconds() // 60)} minutes)")
 
 
 def _path(path: str | os.PathLike | None) -> Path:
@@ -294,9 +300,10 @@ def verify_password(name: str, password: str, *, path: str | os.PathLike | None 
                     now: dt.datetime | None = None) -> User:
     """Check a local account's password; return its :class:`User` or raise PermissionDenied.
 
-    Unknown users and wrong passwords get the same message and take the same time (a dummy hash is
-    checked). After :data:`MAX_FAILURES` wrong passwords in a row the account is locked for
-    :data:`LOCKOUT`; a correct password resets the count.
+    Unknown users, wrong passwords and locked accounts get the same message and take the same time (a
+    hash is always checked, a dummy one for unknown users): the answer never tells whether an account
+    exists. After :data:`MAX_FAILURES` wrong passwords in a row the account is locked for :data:`LOCKOUT`
+    (even the right password is refused until then); a correct password resets the count.
     """
     from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -311,16 +318,19 @@ def verify_password(name: str, password: str, *, path: str | os.PathLike | None 
         key = _lookup(users, str(name or "").strip())
         entry = users.get(key) if key else None
         stored = entry.get("password_hash") if entry else None
+        locked = False
         if entry and entry.get("locked_until"):
-            until = dt.datetime.fromisoformat(entry["locked_until"])
-            if now < until:
-                msg = f"{key}: too many wrong passwords; the account is locked until {until:%H:%M} UTC"
-                raise PermissionDenied(msg)
+            try:
+                locked = now < dt.datetime.fromisoformat(str(entry["locked_until"]))
+            except ValueError:
+                locked = True  # a damaged lock stays a lock
         try:
             ok = ph.verify(stored or _DUMMY_HASH, password) and stored is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if entry is None or stored is None:
+        if entry is None or stored is None or locked:
+            # the same message as a wrong password, after the same work: a locked account is not told
+            # apart from an unknown one (and guesses made while locked are not counted)
             raise PermissionDenied(_REFUSED)
         changed = False
         if ok:
@@ -354,11 +364,26 @@ def auth_mode(*, oidc_configured: bool, store_url: str | None = None,
     """``"oidc"``, ``"local"`` or ``"single"`` (see the module docstring).
 
     The app calls it with ``oidc_configured`` = whether ``st.secrets`` has an ``[auth]`` section.
+    The single-user mode is chosen only when there is no users file at all: a users file that lists
+    identities of a sign-in provider but no provider is configured (or that lists nobody) is refused, never
+    read as "everyone is the local admin".
     """
     if oidc_configured:
         return "oidc"
-    if has_local_accounts(path):
+    users = load_users(path)
+    if any(e.get("password_hash") for e in users.values()):
         return "local"
+    if users:
+        msg = (f"the users file {_path(path)} lists {len(users)} identit{'y' if len(users) == 1 else 'ies'} of a "
+               "sign-in provider but no provider is configured (no [auth] in .streamlit/secrets.toml) and no "
+               "local account has a password: refusing to start rather than letting everyone in as the local "
+               "administrator. Configure the OIDC provider (docs/deployment.md) or give an account a password "
+               "with `geo-p4gn user passwd NAME --password --as ADMIN`")
+        raise PermissionDenied(msg)
+    if _path(path).exists():
+        msg = (f"the users file {_path(path)} lists nobody: refusing the single-user mode. Add an account "
+               "(`geo-p4gn user add ...`), or remove the file on a one-person laptop")
+        raise PermissionDenied(msg)
     url = str(store_url or settings.store_url)
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")) and not allow_single_user_server:
         msg = ("no sign-in is configured (no OIDC [auth] in .streamlit/secrets.toml, no local accounts in "
@@ -379,7 +404,7 @@ def cli_user(as_name: str | None = None, *, path: str | os.PathLike | None = Non
     name = as_name or os.environ.get("GEO_P4GN_USER") or None
     if name:
         return role_for(name, path=path)
-    if not load_users(path):
+    if not load_users(path) and not _path(path).exists():
         return SINGLE_USER
     msg = (f"this installation has user accounts ({_path(path)}): say who you are with --as NAME "
            "(or GEO_P4GN_USER)")

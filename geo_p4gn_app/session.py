@@ -6,8 +6,10 @@ otherwise the clearly labelled single-user mode (:data:`geo_p4gn.services.SINGLE
 from the server-side users file, never from the browser. Roles only hide UI here; the services refuse
 whatever the role may not do.
 
-The signed-in :class:`~geo_p4gn.services.User` of a local account is kept in this session's
-``st.session_state`` (never in module state); OIDC identities are re-read from ``st.user`` every run.
+The signed-in name of a local account is kept in this session's ``st.session_state`` (never in module
+state); OIDC identities are re-read from ``st.user`` every run. Either way the role is looked up in the
+users file again on every run (every click or page change): a user an administrator demoted gets the
+new role at their next request, and a removed one is signed out, without waiting for the session to end.
 """
 
 from __future__ import annotations
@@ -71,7 +73,15 @@ def _oidc_configured() -> bool:
 def _sign_in_local(lang: str) -> User | None:
     user = st.session_state.get(_LOCAL_USER)
     if isinstance(user, User):
-        return user
+        try:
+            now = auth.role_for(user.name)  # the users file as it is now, not the role at sign-in
+        except P4gnError:  # removed meanwhile (or the file is unreadable): signed out
+            st.session_state.pop(_LOCAL_USER, None)
+            st.warning(t("no_role", lang))
+        else:
+            if now != user:
+                st.session_state[_LOCAL_USER] = now
+            return now
     st.title(t("sign_in_title", lang))
     with st.form("gp_sign_in"):
         name = st.text_input(t("user_name", lang), autocomplete="username")
@@ -113,9 +123,11 @@ def resolve() -> Context | None:
     url = str(settings.store_url)
     try:
         mode = auth.auth_mode(oidc_configured=_oidc_configured(), store_url=url)
-    except PermissionDenied as exc:
+    except P4gnError as exc:  # refused, or a users file that cannot be read: nobody gets in
         st.error(md(exc))
         return None
+    if mode != "local":
+        st.session_state.pop(_LOCAL_USER, None)  # a local sign-in never outlives the local mode
     if mode == "single":
         user = services.SINGLE_USER
     elif mode == "local":

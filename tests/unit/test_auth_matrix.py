@@ -303,7 +303,7 @@ def test_local_accounts(tmp_path):
         User("ani@example.org", "petugas")
     for name, pw in (("ani@example.org", "salah-salah-salah"), ("nobody", "kata-sandi-panjang"),
                      ("budi", "kata-sandi-panjang")):
-        with pytest.raises(PermissionDenied, match="^unknown user or wrong password$"):
+        with pytest.raises(PermissionDenied, match=r"^unknown user or wrong password \(after 5 wrong"):
             auth.verify_password(name, pw, path=path)
     with pytest.raises(geo_p4gn.ValidationError, match="^password: 10 to 1024 characters$"):
         auth.add_user("c", "admin", password="pendek", path=path)
@@ -320,7 +320,7 @@ def test_lockout_after_five_wrong_passwords(tmp_path):
     auth.add_user("ani", "petugas", password="kata-sandi-panjang", path=path)
     t0 = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
     for i in range(4):
-        with pytest.raises(PermissionDenied, match="^unknown user or wrong password$"):
+        with pytest.raises(PermissionDenied, match="^unknown user or wrong password"):
             auth.verify_password("ani", "salah-salah", path=path, now=t0)
         assert auth.load_users(path)["ani"]["failures"] == i + 1
     auth.verify_password("ani", "kata-sandi-panjang", path=path, now=t0)  # a success resets the count
@@ -328,9 +328,38 @@ def test_lockout_after_five_wrong_passwords(tmp_path):
     for _ in range(5):
         with pytest.raises(PermissionDenied, match="wrong password"):
             auth.verify_password("ani", "salah-salah", path=path, now=t0)
-    with pytest.raises(PermissionDenied, match="^ani: too many wrong passwords; the account is locked until 08:15 UTC$"):
+    assert auth.load_users(path)["ani"]["locked_until"] == "2026-11-01T08:15:00+00:00"
+    with pytest.raises(PermissionDenied, match="^unknown user or wrong password"):  # even the right one
         auth.verify_password("ani", "kata-sandi-panjang", path=path, now=t0 + dt.timedelta(minutes=14))
     assert auth.verify_password("ani", "kata-sandi-panjang", path=path, now=t0 + dt.timedelta(minutes=15)).name == "ani"
+
+
+def test_a_refused_sign_in_does_not_tell_whether_the_account_exists(tmp_path):
+    """A locked account, a wrong password and a name nobody has get the very same answer."""
+    path = tmp_path / "users.toml"
+    auth.add_user("ani", "petugas", password="kata-sandi-panjang", path=path)
+    t0 = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
+    answers = {}
+
+    def answer(name, password, when=t0):
+        with pytest.raises(PermissionDenied) as exc:
+            auth.verify_password(name, password, path=path, now=when)
+        return str(exc.value)
+
+    answers["wrong password"] = answer("ani", "salah-salah")
+    for _ in range(5):
+        answer("ani", "salah-salah")
+    answers["locked, right password"] = answer("ani", "kata-sandi-panjang", t0 + dt.timedelta(minutes=1))
+    answers["locked, wrong password"] = answer("ani", "salah-salah", t0 + dt.timedelta(minutes=1))
+    for _ in range(6):  # the same number of tries on a name that does not exist
+        answers["unknown"] = answer("tidak-ada", "salah-salah")
+    answers["unknown, right password of another"] = answer("tidak-ada", "kata-sandi-panjang")
+    assert len(set(answers.values())) == 1, answers
+    text = answers["unknown"]
+    assert text == ("unknown user or wrong password (after 5 wrong passwords in a row an account is locked for "
+                    "15 minutes)")
+    assert "ani" not in text and "locked until" not in text and "tidak-ada" not in text
+    assert "tidak-ada" not in auth.load_users(path)  # nothing is stored for unknown names
 
 
 def test_oidc_identities_map_to_roles_on_the_server(tmp_path, monkeypatch):
@@ -369,6 +398,30 @@ def test_modes(tmp_path, monkeypatch):
         auth.cli_user(None, path=path)
     assert auth.cli_user("budi", path=path) == User("budi", "admin")
     assert auth.cli_user(None, path=tmp_path / "none.toml") == services.SINGLE_USER
+
+
+def test_provider_identities_without_a_provider_never_mean_the_single_user_mode(tmp_path, monkeypatch):
+    path = tmp_path / "users.toml"
+    monkeypatch.setattr(auth, "allow_single_user_server", True)
+    auth.add_user("ani@bnn.go.id", "admin", path=path)  # an OIDC identity: no password
+    auth.add_user("00u1abcd", "petugas", path=path)
+    for url in ("/x.gpkg", "postgresql://u@db.example.org/p4gn"):
+        with pytest.raises(PermissionDenied, match=r"lists 2 identities of a sign-in provider but no provider "
+                                                    r"is configured .*refusing to start"):
+            auth.auth_mode(oidc_configured=False, store_url=url, path=path)
+    assert auth.auth_mode(oidc_configured=True, store_url="/x.gpkg", path=path) == "oidc"
+    auth.set_password("00u1abcd", "kata-sandi-panjang", path=path)
+    assert auth.auth_mode(oidc_configured=False, store_url="/x.gpkg", path=path) == "local"
+    # a users file that lists nobody is not "no users file" either, in the app or in the CLI
+    path.write_text("# emptied by hand\n[users]\n", encoding="utf-8")
+    with pytest.raises(PermissionDenied, match="lists nobody: refusing the single-user mode"):
+        auth.auth_mode(oidc_configured=False, store_url="/x.gpkg", path=path)
+    monkeypatch.delenv("GEO_P4GN_USER", raising=False)
+    with pytest.raises(PermissionDenied, match="say who you are with --as NAME"):
+        auth.cli_user(None, path=path)
+    path.unlink()
+    assert auth.auth_mode(oidc_configured=False, store_url="/x.gpkg", path=path) == "single"
+    assert auth.cli_user(None, path=path) == services.SINGLE_USER
 
 
 def test_a_damaged_users_file_is_an_error_not_an_open_door(tmp_path):
