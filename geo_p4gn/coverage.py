@@ -182,12 +182,7 @@ def _encode(values, vocabulary) -> np.ndarray:
 
 def _area_filter(codes: pd.Series, filters: Filters) -> np.ndarray:
     """Which kelurahan codes pass the (OR-ed) kota / kecamatan / kelurahan filters."""
-    codes = codes.astype(object)
-    if not (filters.kota or filters.kecamatan or filters.kelurahan):
-        return np.ones(len(codes), dtype=bool)
-    text = codes.where(codes.notna(), "").astype(str)
-    keep = text.str[:5].isin(filters.kota) | text.str[:8].isin(filters.kecamatan) | text.isin(filters.kelurahan)
-    return keep.to_numpy(dtype=bool)
+    return filters.area_mask(codes)  # a writable array: _target_sites narrows it in place
 
 
 def _scope(taxonomy: Taxonomy, filters: Filters) -> tuple[tuple[str, ...], tuple[str, ...]]:

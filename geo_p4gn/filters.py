@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from .records import parse_date
@@ -63,6 +64,25 @@ class Filters:
         """The active filters, for titles and report headers."""
         return self.to_query()
 
+    def area_mask(self, codes: pd.Series) -> np.ndarray:
+        """Which kelurahan codes pass the area filters: in any of the chosen kota, kecamatan or kelurahan
+        (the levels are OR-ed; no area filter passes every code, a missing code passes only then).
+
+        A new, writable array: callers combine it in place with their other conditions.
+        """
+        if not (self.kota or self.kecamatan or self.kelurahan):
+            return np.ones(len(codes), dtype=bool)
+        text = codes.astype(object)
+        text = text.where(text.notna(), "").astype(str)
+        keep = np.zeros(len(codes), dtype=bool)
+        if self.kota:
+            keep |= text.str[:5].isin(self.kota).to_numpy(dtype=bool)
+        if self.kecamatan:
+            keep |= text.str[:8].isin(self.kecamatan).to_numpy(dtype=bool)
+        if self.kelurahan:
+            keep |= text.isin(self.kelurahan).to_numpy(dtype=bool)
+        return keep
+
     def record_mask(self, records: pd.DataFrame, sites: pd.DataFrame | None = None) -> pd.Series:
         """Boolean mask of the records that pass (a multi-day record passes when it overlaps the window).
 
@@ -81,15 +101,7 @@ class Filters:
             m &= records["type_key"].isin(self.types)
         if self.actors:
             m &= records["actor_key"].isin(self.actors)
-        kel = records["kelurahan_code"].astype("string")
-        area = pd.Series(not (self.kota or self.kecamatan or self.kelurahan), index=records.index)
-        if self.kota:
-            area |= kel.str[:5].isin(self.kota).fillna(False)
-        if self.kecamatan:
-            area |= kel.str[:8].isin(self.kecamatan).fillna(False)
-        if self.kelurahan:
-            area |= kel.isin(self.kelurahan).fillna(False)
-        m &= area.astype(bool)
+        m &= self.area_mask(records["kelurahan_code"])
         if self.sites:
             m &= records["site_id"].isin(self.sites)
         if self.ikrn:
