@@ -14,7 +14,6 @@ mode does the map report its zoom and bounds (and rerun the page on a pan); by d
 
 from __future__ import annotations
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ import streamlit as st
 from geo_p4gn import maps, settings
 from geo_p4gn.filters import Filters
 from geo_p4gn.importers import neutralise
+from geo_p4gn.render import elements
 from geo_p4gn_app import data, filter_panel, mapview, views
 from geo_p4gn_app.session import Context, current
 from geo_p4gn_app.text import md
@@ -244,7 +244,7 @@ def main(ctx: Context) -> None:
     groups = None
     if area_points is not None and len(area_points):
         name = ctx.t("layer_points", n=len(area_points))
-        group = folium.FeatureGroup(name=maps.esc(name), control=False)
+        group = elements.FeatureGroup(name=maps.esc(name), control=False)
         mapview.points_layer(area_points, ctx.lang, name=name).add_to(group)
         groups = [group]
     returned = ("last_object_clicked", "zoom", "bounds") if zoom_mode else ("last_object_clicked",)

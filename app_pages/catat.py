@@ -20,6 +20,7 @@ import streamlit as st
 from geo_p4gn import auth, maps, services, settings
 from geo_p4gn._errors import ConflictError, NotFoundError, P4gnError
 from geo_p4gn.records import new_id
+from geo_p4gn.render import elements
 from geo_p4gn_app import data, mapview, views
 from geo_p4gn_app.session import Context, act, current, error
 from geo_p4gn_app.text import md
@@ -119,16 +120,16 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> foliu
         maps.DataLayer(maps.feature_collection(frame, ["_t"]), ctx.t("layer_my_entries", n=len(own)),
                        style=style, sticky=False).add_to(m)
     mapview.LocateButton(ctx.t("locate_me"), ctx.t("locate_failed")).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    elements.LayerSwitch(collapsed=True).add_to(m)
     return m
 
 
 def point_group(point: dict | None) -> folium.FeatureGroup:
     """The placed point, sent apart from the base map so that a tap does not redraw the whole map."""
-    fg = folium.FeatureGroup(name="gp-point", control=False)
+    fg = elements.FeatureGroup(name="gp-point", control=False)
     if point:
         ok = point["status"] in ("inside", "overlap", "gap")
-        folium.CircleMarker([point["lat"], point["lon"]], radius=10, color="#000000", weight=3, fill=True,
+        elements.CircleMarker([point["lat"], point["lon"]], radius=10, color="#000000", weight=3, fill=True,
                             fill_color="#1a9641" if ok else "#d7191c", fill_opacity=0.9).add_to(fg)
     return fg
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from geo_p4gn import maps, services, settings
 from geo_p4gn._errors import P4gnError
+from geo_p4gn.render import elements
 from geo_p4gn_app import data, mapview, views
 from geo_p4gn_app.session import Context, current, error
 
@@ -66,19 +67,19 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, current_site: dict | None) 
                                  crs=settings.crs)
         style = {"color": "#253494", "weight": 2, "fillColor": "#253494", "fillOpacity": 0.2}
         maps.DataLayer(maps.feature_collection(frame, ["_t"]), str(current_site["name"]), style=style).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    elements.LayerSwitch(collapsed=True).add_to(m)
     return m
 
 
 def draft_group(mode: str) -> folium.FeatureGroup:
     """The point or outline being placed (no text: nothing user-entered reaches the map here)."""
-    fg = folium.FeatureGroup(name="gp-draft", control=False)
+    fg = elements.FeatureGroup(name="gp-draft", control=False)
     pts = [(lat, lon) for lon, lat in st.session_state.get(DRAFT, [])]
     if mode == "polygon" and len(pts) >= 2:
-        shape = folium.Polygon if len(pts) >= 3 else folium.PolyLine
+        shape = elements.Polygon if len(pts) >= 3 else elements.PolyLine
         shape(pts, color="#d95f02", weight=3, fill=len(pts) >= 3, fill_opacity=0.2).add_to(fg)
     for lat, lon in pts if mode == "polygon" else pts[-1:]:
-        folium.CircleMarker([lat, lon], radius=6, color="#000000", weight=2, fill=True, fill_color="#d95f02",
+        elements.CircleMarker([lat, lon], radius=6, color="#000000", weight=2, fill=True, fill_color="#d95f02",
                             fill_opacity=1.0).add_to(fg)
     return fg
 

@@ -31,6 +31,7 @@ import argparse
 import base64
 import dataclasses
 import functools
+import html.parser
 import importlib
 import json
 import mimetypes
@@ -245,36 +246,88 @@ def offline_html(m, *, allow: Iterable[str] = ()) -> str:
     return html
 
 
-# A resource the page would fetch by itself (not a link the reader may click).
-_LOADS = (
-    re.compile(r"<(?:script|img|iframe|embed|source|audio|video|track|input)\b[^>]*?\bsrc\s*=\s*['\"]?([^'\"\s>]+)",
-               re.IGNORECASE),
-    re.compile(r"<link\b[^>]*?\bhref\s*=\s*['\"]?([^'\"\s>]+)", re.IGNORECASE),
-    re.compile(r"<object\b[^>]*?\bdata\s*=\s*['\"]?([^'\"\s>]+)", re.IGNORECASE),
-    re.compile(r"\bsrcset\s*=\s*['\"]?([^'\"\s>]+)", re.IGNORECASE),
+# What the page itself would fetch, by where it sits. Text the reader sees (escaped user data in a table
+# cell, a JSON string inside a script) is never a load, whatever it looks like: the check reads the page with
+# an HTML parser and inspects only attributes that load, CSS (style elements and attributes) and the calls
+# of a script that fetch. A user string cannot form those calls inside a script: :func:`geo_p4gn.maps.to_js`
+# writes its quotes as \u0027 or \".
+_SRC_TAGS = frozenset({"script", "img", "iframe", "embed", "source", "audio", "video", "track", "input", "frame"})
+_CSS_LOADS = (
     re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE),
-    re.compile(r"""@import\s+['"]([^'"]+)""", re.IGNORECASE),
-    re.compile(r"""L\.tileLayer(?:\.wms)?\(\s*['"]([^'"]+)""", re.IGNORECASE),
-    re.compile(r"""\b(?:fetch|importScripts)\(\s*['"]([^'"]+)""", re.IGNORECASE),
+    re.compile(r"""@import\s+(?:url\(\s*)?['"]?([^'")\s;]+)""", re.IGNORECASE),
 )
+_SCRIPT_LOADS = (
+    re.compile(r"""L\.tileLayer(?:\.wms)?\(\s*['"]([^'"]+)"""),
+    re.compile(r"""\b(?:fetch|importScripts|import|Worker|EventSource|WebSocket)\(\s*['"]([^'"]+)"""),
+    re.compile(r"""\.open\(\s*['"][A-Za-z]+['"]\s*,\s*['"]([^'"]+)"""),  # XMLHttpRequest
+)
+_JSON_TYPES = frozenset({"application/json", "application/ld+json", "application/geo+json"})
 
 
-def external_loads(html: str) -> list[str]:
-    """URLs the page would fetch from a host when opened: script/img/link sources, CSS ``url()``,
-    ``@import``, tile layers, ``fetch``. Data URIs and same-document references are not counted.
+class _LoadFinder(html.parser.HTMLParser):
+    """Collects what a page would load (see :func:`external_loads`)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in: str | None = None  # "style" or "script" while inside one
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v or "") for k, v in attrs}
+        if tag in _SRC_TAGS and a.get("src"):
+            self.found.append(a["src"])
+        if tag == "video" and a.get("poster"):
+            self.found.append(a["poster"])
+        if tag == "link" and a.get("href"):
+            self.found.append(a["href"])
+        if tag == "object" and a.get("data"):
+            self.found.append(a["data"])
+        if tag in ("image", "use", "feimage") and (a.get("href") or a.get("xlink:href")):
+            self.found.append(a.get("href") or a["xlink:href"])
+        if a.get("srcset"):
+            self.found += [part.strip().split()[0] for part in a["srcset"].split(",") if part.strip()]
+        if a.get("background"):
+            self.found.append(a["background"])
+        if a.get("style"):
+            self._css(a["style"])
+        if tag == "style":
+            self._in = "style"
+        elif tag == "script" and not a.get("src"):
+            self._in = None if a.get("type", "").lower() in _JSON_TYPES else "script"
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script"):
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in == "style":
+            self._css(data)
+        elif self._in == "script":
+            for pattern in _SCRIPT_LOADS:
+                self.found += [m.group(1) for m in pattern.finditer(data)]
+
+    def _css(self, css: str) -> None:
+        for pattern in _CSS_LOADS:
+            self.found += [m.group(1) for m in pattern.finditer(css)]
+
+
+def external_loads(html_text: str) -> list[str]:
+    """URLs the page would fetch from a host when opened: script/img/link sources, CSS ``url()`` and
+    ``@import`` in style elements and attributes, tile layers and fetches in scripts. Data URIs,
+    same-document references and text shown to the reader are not counted.
 
     Examples
     --------
     >>> external_loads('<script src="https://cdn.example/x.js"></script><img src="data:image/png;base64,">')
     ['https://cdn.example/x.js']
+    >>> external_loads('<td>url(https://example.org/a.png)</td>')  # text, not a load
+    []
     """
-    found = []
-    for pattern in _LOADS:
-        for m in pattern.finditer(html):
-            url = m.group(1).strip()
-            if url.startswith("//") or re.match(r"[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
-                found.append(url)
-    return found
+    finder = _LoadFinder()
+    finder.feed(html_text)
+    finder.close()
+    return [u.strip() for u in finder.found
+            if u.strip().startswith("//") or re.match(r"[a-z][a-z0-9+.-]*://", u.strip(), re.IGNORECASE)]
 
 
 # -- local static serving (the Streamlit app) ---------------------------------------------------------

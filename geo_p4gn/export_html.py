@@ -38,13 +38,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
 from folium.template import Template
 
 from . import __version__, assets, coverage, maps, settings
 from ._errors import P4gnError
 from .filters import Filters, filters_from_args
 from .maps import esc
+from .render.elements import Raw, SafeElement, page_template
 
 #: The record columns an export reads (they feed geo_p4gn.coverage); every other column is dropped on entry.
 RECORD_COLUMNS = ("date", "end_date", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code",
@@ -186,8 +186,12 @@ def _is_web(text: str) -> bool:
 
 
 # -- page parts --------------------------------------------------------------------------------------------
-class PageParts(MacroElement):
-    """HTML before and after the map in the page body (already escaped by the caller)."""
+class PageParts(SafeElement):
+    """The page around the map: ``before`` and ``after`` it in the body, and the page's styles.
+
+    Both are made by the project's own autoescaping templates (:func:`geo_p4gn.render.elements.page_template`)
+    and go into the page as :class:`~geo_p4gn.render.elements.Raw` text: never compiled as a template.
+    """
 
     _template = Template("")
 
@@ -198,19 +202,20 @@ class PageParts(MacroElement):
 
     def render(self, **kwargs):
         figure = self.get_root()
-        figure.header.add_child(Element(f"<style>{self.css}</style>"), name="gp_page_css")
-        figure.html.add_child(Element(self.before), name="gp_before", index=0)
-        figure.html.add_child(Element(self.after), name="gp_after")
+        figure.header.add_child(Raw(f"<style>{self.css}</style>"), name="gp_page_css")
+        figure.html.add_child(Raw(self.before), name="gp_before", index=0)
+        figure.html.add_child(Raw(self.after), name="gp_after")
         super().render(**kwargs)
 
 
-def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[tuple[str, str]]], table_id: str) -> str:
-    """A table; ``headers`` are (text, numeric); cells are (escaped html, css class)."""
-    head = "".join(('<th class="n">' if numeric else "<th>") + esc(h) + "</th>" for h, numeric in headers)
-    body = "".join("<tr>" + "".join(f'<td class="{cls}">{cell}</td>' if cls else f"<td>{cell}</td>"
-                                    for cell, cls in row) + "</tr>" for row in rows)
-    return (f'<div class="gp-scroll"><table class="gp-table" id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+def _cell(text, cls: str = "", small: str = "") -> dict:
+    """A table cell: plain ``text`` (escaped by the template), a CSS class, an optional second line."""
+    return {"text": "" if text is None else str(text), "cls": cls, "small": small}
+
+
+def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[dict]]) -> dict:
+    """A table for the page template; ``headers`` are (text, numeric), ``rows`` of :func:`_cell`."""
+    return {"headers": [(str(h), bool(n)) for h, n in headers], "rows": [list(r) for r in rows]}
 
 
 def _date_text(value, lang: str) -> str:
@@ -280,9 +285,9 @@ def _site_rows(site_table: pd.DataFrame, sites: pd.DataFrame, kel_names: dict, o
             popup.append([_t("missing_types", lang), ", ".join(missing_types)])
         if missing_actors:
             popup.append([_t("missing_actors", lang), ", ".join(missing_actors)])
-        name_html = esc(r.name)
-        row = [(esc(kel), ""), (esc(ikrn), ""), (esc(types), "n"), (esc(actors), "n"),
-               (esc(r.interventions), "n" if r.interventions else "n z"), (esc(last), "n")]
+        name_cell = _cell(r.name)
+        row = [_cell(kel), _cell(ikrn), _cell(types, "n"), _cell(actors, "n"),
+               _cell(r.interventions, "n" if r.interventions else "n z"), _cell(last, "n")]
         if not public:
             aliases = ", ".join(aliases_of.get(r.code, []))
             orgs = organisations.get(r.code, [])
@@ -292,14 +297,14 @@ def _site_rows(site_table: pd.DataFrame, sites: pd.DataFrame, kel_names: dict, o
                 org_text += " " + _t("more", lang).format(n=more)
             if aliases:
                 popup.append([_t("aliases", lang), aliases])
-                name_html += f'<br><span class="gp-small">{esc(aliases)}</span>'
+                name_cell["small"] = aliases
             if orgs:
                 popup.append([_t("organisations", lang), org_text])
             if bool(approximate.get(r.code, False)):
                 popup.append([_t("approximate", lang), _t("approximate_yes", lang)])
-            row.append((esc(org_text), ""))
+            row.append(_cell(org_text))
         sections[r.code] = {"t": str(r.name), "r": popup}
-        rows.append([(name_html, ""), *row])
+        rows.append([name_cell, *row])
     return rows, sections
 
 
@@ -354,47 +359,48 @@ def _type_points(records, sites, boundaries, taxonomy, filters, kel_points, as_o
     return gpd.GeoDataFrame(frame, geometry=kel_points.reindex(frame["code"]).to_numpy(), crs=settings.crs)
 
 
-def _matrix_html(matrix: pd.DataFrame, taxonomy, lang: str) -> str:
+def _matrix_table(matrix: pd.DataFrame, taxonomy, lang: str) -> dict:
     headers = [(_t("type_col", lang), False)] + [(taxonomy.label("actors", a, lang), True) for a in matrix.columns]
     headers.append((_t("total", lang), True))
     rows = []
     for key, values in matrix.iterrows():
-        row = [(esc(taxonomy.label("types", key, lang)), "")]
-        row += [(esc(v), "n" if v else "n z") for v in values.tolist()]
-        row.append((esc(int(values.sum())), "n"))
+        row = [_cell(taxonomy.label("types", key, lang))]
+        row += [_cell(v, "n" if v else "n z") for v in values.tolist()]
+        row.append(_cell(int(values.sum()), "n"))
         rows.append(row)
-    totals = [(esc(_t("total", lang)), "")] + [(esc(int(v)), "n") for v in matrix.sum(axis=0).tolist()]
-    totals.append((esc(int(matrix.to_numpy().sum())), "n"))
+    totals = [_cell(_t("total", lang))] + [_cell(int(v), "n") for v in matrix.sum(axis=0).tolist()]
+    totals.append(_cell(int(matrix.to_numpy().sum()), "n"))
     rows.append(totals)
-    return _table(headers, rows, "gp-matrix-table")
+    return _table(headers, rows)
 
 
-def _link(url: str) -> str:
-    if _is_web(url):
-        return f'<a href="{esc(url)}" rel="noopener noreferrer nofollow" target="_blank">{esc(url)}</a>'
-    return esc(url)
+def _link(url: str) -> dict:
+    """A link when ``url`` is a web address, else plain text (a part of a sources item)."""
+    return {"href": url} if _is_web(url) else {"text": url}
 
 
-def _sources_html(boundaries, taxonomy, sites: pd.DataFrame, lang: str) -> str:
-    """The data sources and licences; ``sites``: the sites in the export (their sources are cited)."""
+def _sources(boundaries, taxonomy, sites: pd.DataFrame, lang: str) -> list[dict]:
+    """The data sources and licences; ``sites``: the sites in the export (their sources are cited).
+
+    Each item is ``{"parts": [...], "children": [[...], ...]}``; a part is ``{"text": ...}`` or
+    ``{"href": ...}`` (a web address, shown as a link).
+    """
     src = boundaries.source
     commit = str(src.get("commit", ""))[:7]
     codes = "kode wilayah Kemendagri" if lang == "id" else "Kemendagri area codes"
-    boundary = (f"<li>{esc(_t('boundaries', lang))}: {_link(str(src.get('source', '')))}"
-                f"{esc(f' @ {commit}' if commit else '')} ({esc(src.get('license', ''))}); {esc(codes)}</li>")
     items = [
-        boundary,
-        f"<li>{esc(_t('taxonomy', lang))}: {esc(_t('taxonomy_src', lang).format(year=taxonomy.year or ''))}</li>",
-        f"<li>{esc(_t('records', lang))}: {esc(_t('records_src', lang))}</li>",
+        {"parts": [{"text": f"{_t('boundaries', lang)}: "}, _link(str(src.get("source", ""))),
+                   {"text": f"{f' @ {commit}' if commit else ''} ({src.get('license', '')}); {codes}"}]},
+        {"parts": [{"text": f"{_t('taxonomy', lang)}: {_t('taxonomy_src', lang).format(year=taxonomy.year or '')}"}]},
+        {"parts": [{"text": f"{_t('records', lang)}: {_t('records_src', lang)}"}]},
     ]
     urls = sorted({u for v in sites["sources"] for u in v}) if "sources" in sites.columns else []
     if urls:
-        items.append(f"<li>{esc(_t('site_sources', lang))}:<ul>"
-                     + "".join(f"<li>{_link(u)}</li>" for u in urls) + "</ul></li>")
+        items.append({"parts": [{"text": f"{_t('site_sources', lang)}:"}], "children": [[_link(u)] for u in urls]})
     leaflet = assets.ASSETS["leaflet_js"]
-    items.append(f"<li>{esc(_t('software', lang))}: Leaflet {esc(leaflet.version)} ({esc(leaflet.licence)}), "
-                 f"geo_p4gn {esc(__version__)} (MIT)</li>")
-    return f'<ul class="gp-sources">{"".join(items)}</ul>'
+    items.append({"parts": [{"text": f"{_t('software', lang)}: Leaflet {leaflet.version} ({leaflet.licence}), "
+                                     f"geo_p4gn {__version__} (MIT)"}]})
+    return items
 
 
 # -- the export --------------------------------------------------------------------------------------------
@@ -479,28 +485,21 @@ def render_export(
     lo, hi = _period(recs, counted, filters)
     period = f"{lo or '...'} {_t('dates', lang)} {hi or '...'}" if (lo or hi) else _t("none", lang)
     title = _t("title", lang)
-    before = (
-        f'<header class="gp-head"><h1>{esc(title)}</h1>'
-        f'<p id="gp-period"><b>{esc(_t("period", lang))}:</b> {esc(period)}</p>'
-        f'<p id="gp-filters"><b>{esc(_t("filters", lang))}:</b> '
-        f'{esc(_filter_text(filters, boundaries, taxonomy, st, lang))}</p>'
-        f'<p><b>{esc(_t("made", lang))}:</b> {esc(made.isoformat(timespec="minutes"))}</p>'
-        f'<p class="gp-note">{esc(_t("public_note" if public else "internal_note", lang))}</p></header>'
-    )
+    before = page_template("export_head.html").render(
+        title=title, period_label=_t("period", lang), period=period, filters_label=_t("filters", lang),
+        filters=_filter_text(filters, boundaries, taxonomy, st, lang), made_label=_t("made", lang),
+        made=made.isoformat(timespec="minutes"), note=_t("public_note" if public else "internal_note", lang))
     headers = [(_t("site", lang), False), (_t("kelurahan", lang), False), (_t("ikrn", lang), False),
                (_t("types", lang), True), (_t("actors", lang), True), (_t("interventions", lang), True),
                (_t("last", lang), True)]
     if not public:
         headers.append((_t("organisations", lang), False))
-    site_html = _table(headers, site_rows, "gp-site-table") if site_rows else \
-        f'<p id="gp-site-table">{esc(_t("no_sites", lang))}</p>'
-    after = (
-        f'<main class="gp-body"><p class="gp-note">{esc(_t("records_note", lang).format(n=int(counted.sum())))}</p>'
-        f'<section id="gp-summary"><h2>{esc(_t("site_table", lang))}</h2>{site_html}</section>'
-        f'<section id="gp-matrix"><h2>{esc(_t("matrix", lang))}</h2>{_matrix_html(matrix, taxonomy, lang)}</section>'
-        f'<section id="gp-sources"><h2>{esc(_t("sources", lang))}</h2>'
-        f"{_sources_html(boundaries, taxonomy, st[st['id'].isin(site_table['code'])], lang)}</section></main>"
-    )
+    after = page_template("export_body.html").render(
+        records_note=_t("records_note", lang).format(n=int(counted.sum())), site_title=_t("site_table", lang),
+        site_table=_table(headers, site_rows) if site_rows else None, no_sites=_t("no_sites", lang),
+        matrix_title=_t("matrix", lang), matrix=_matrix_table(matrix, taxonomy, lang),
+        sources_title=_t("sources", lang),
+        sources=_sources(boundaries, taxonomy, st[st["id"].isin(site_table["code"])], lang))
     PageParts(before, after, _PAGE_CSS).add_to(m)
     m.get_root().title = esc(title)
     page = assets.offline_html(m, allow=[tiles] if tiles else ())

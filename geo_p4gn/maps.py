@@ -41,12 +41,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 
 from . import settings
 from ._errors import P4gnError
+from .render.elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
 
 #: Coordinates are written with this many decimals (1e-5 degree is about 1.1 m in Jakarta).
 PRECISION = 5
@@ -222,102 +222,7 @@ def feature_collection(
 
 
 # -- map elements -------------------------------------------------------------------------------------
-_SUPPORT_CSS = """
-.leaflet-container { background: #e8eef3; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-.gp-pop { max-width: 300px; }
-.gp-pop strong { display: block; margin: 4px 0 2px; }
-.gp-pop table { border-collapse: collapse; font-size: 12px; }
-.gp-pop th { text-align: left; font-weight: normal; color: #555; padding: 1px 8px 1px 0; vertical-align: top; }
-.gp-pop td { padding: 1px 0; }
-.gp-legend { background: #fff; padding: 6px 8px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-  font-size: 12px; line-height: 1.5; max-width: 230px; }
-.gp-legend b { display: block; margin-top: 4px; }
-.gp-legend-title { cursor: pointer; }
-.gp-legend-title::after { content: " \\25BE"; color: #888; }
-.gp-collapsed .gp-legend-items { display: none; }
-.gp-legend i { display: inline-block; width: 14px; height: 14px; margin-right: 6px; vertical-align: -2px;
-  border: 1px solid #888; }
-"""
-
-# Tooltips, popups and the legend are built with textContent: no data is ever parsed as HTML.
-_SUPPORT_JS = """
-window.geoP4gn = window.geoP4gn || (function () {
-  var COLOR = /^#(?:[0-9a-fA-F]{3}){1,2}$/;
-  function el(tag, cls, txt) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (txt !== undefined && txt !== null) { e.textContent = String(txt); }
-    return e;
-  }
-  function swatch(color) {
-    var i = el('i');
-    if (COLOR.test(color)) { i.style.backgroundColor = color; }
-    return i;
-  }
-  function popup(sections) {
-    var box = el('div', 'gp-pop');
-    sections.forEach(function (s) {
-      box.appendChild(el('strong', null, s.t));
-      var t = el('table');
-      (s.r || []).forEach(function (row) {
-        var tr = t.insertRow();
-        tr.appendChild(el('th', null, row[0]));
-        tr.appendChild(el('td', null, row[1]));
-      });
-      box.appendChild(t);
-    });
-    return box;
-  }
-  function bind(feature, layer, sticky) {
-    var p = feature.properties || {};
-    if (p._t) { layer.bindTooltip(el('div', null, p._t), {sticky: sticky}); }
-    if (p._p && p._p.length) { layer.bindPopup(function () { return popup(p._p); }, {maxWidth: 320}); }
-  }
-  function legend(div, spec) {
-    var title = el('strong', 'gp-legend-title', spec.t), items = el('div', 'gp-legend-items');
-    title.setAttribute('role', 'button');
-    title.tabIndex = 0;
-    title.addEventListener('click', function () { div.classList.toggle('gp-collapsed'); });
-    div.appendChild(title);
-    spec.s.forEach(function (section) {
-      if (section.t) { items.appendChild(el('b', null, section.t)); }
-      section.i.forEach(function (item) {
-        var row = el('div');
-        row.appendChild(swatch(item[0]));
-        row.appendChild(document.createTextNode(String(item[1])));
-        items.appendChild(row);
-      });
-    });
-    div.appendChild(items);
-    if (window.matchMedia && window.matchMedia('(max-width: 600px)').matches) { div.classList.add('gp-collapsed'); }
-    return div;
-  }
-  var shapes = {};
-  function geometry(url) {  // one request per file and page; the browser's cache keeps it across reruns
-    if (!shapes[url]) {
-      shapes[url] = fetch(url, {credentials: 'same-origin'}).then(function (r) {
-        if (!r.ok) { throw new Error('geo_p4gn: ' + url + ' answered ' + r.status); }
-        return r.json();
-      });
-    }
-    return shapes[url];
-  }
-  function fill(layer, url, props) {
-    return geometry(url).then(function (fc) {
-      fc.features.forEach(function (f) {
-        var code = f.properties && f.properties.code;
-        if (Object.prototype.hasOwnProperty.call(props, code)) {
-          layer.addData({type: 'Feature', geometry: f.geometry, properties: props[code]});
-        }
-      });
-    });
-  }
-  return {el: el, popup: popup, bind: bind, legend: legend, fill: fill};
-})();
-"""
-
-
-class Support(MacroElement):
+class Support(SafeElement):
     """The browser helpers (``window.geoP4gn``) and styles every element of this module needs.
 
     The script is part of the map's own script, not of the page header: ``st_folium`` copies the header
@@ -334,7 +239,7 @@ class Support(MacroElement):
     def __init__(self):
         super().__init__()
         self._name = "GeoP4gnSupport"
-        self.css, self.js = _SUPPORT_CSS, _SUPPORT_JS
+        self.css, self.js = static_text("support.css"), static_text("support.js")
 
 
 def add_support(m) -> folium.Map:
@@ -344,7 +249,7 @@ def add_support(m) -> folium.Map:
     return m
 
 
-class DataLayer(Layer):
+class DataLayer(Layer, SafeElement):
     """A GeoJSON layer drawn from allow-listed properties, with safe tooltips and popups.
 
     Feature properties with a meaning here: ``_s`` per-feature Leaflet style (e.g. ``fillColor``,
@@ -419,7 +324,7 @@ class DataLayer(Layer):
         self.interactive_js = to_js(bool(interactive))
 
 
-class Legend(MacroElement):
+class Legend(SafeElement):
     """A legend control: a title and sections of (colour, label) items, built with textContent."""
 
     _template = Template(
@@ -453,7 +358,7 @@ class Legend(MacroElement):
         self.position_js = to_js(position)
 
 
-class CountLayer(Layer):
+class CountLayer(Layer, SafeElement):
     """Circles sized by a count, one per place, compact: ``[lat, lng, count, place]`` per circle.
 
     The tooltip "<label>: <count> <unit> (<place>)" is built with textContent.
@@ -678,7 +583,7 @@ def base_map(*, tiles: str | None = None, attribution: str | None = None, height
     """
     tiles = settings.tiles if tiles is None else tiles
     attribution = settings.tiles_attribution if attribution is None else attribution
-    m = folium.Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True,
+    m = Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True,
                    location=[-6.2, 106.83], zoom_start=11, zoom_snap=0.25, zoom_delta=0.5)
     # folium gives max_zoom only to a tile layer: with none, the map itself needs it (Leaflet.markercluster
     # throws "Map has no maxZoom specified" otherwise)
@@ -686,7 +591,7 @@ def base_map(*, tiles: str | None = None, attribution: str | None = None, height
     add_support(m)
     if tiles:
         check_tiles(tiles)
-        folium.TileLayer(tiles=tiles, attr=esc(attribution or tiles.split("/")[2]), name="tiles",
+        TileLayer(tiles=tiles, attr=esc(attribution or tiles.split("/")[2]), name="tiles",
                          max_zoom=MAX_ZOOM, overlay=False, control=False).add_to(m)
     if bounds:
         m.fit_bounds([[round(float(v), PRECISION) for v in corner] for corner in bounds])
@@ -750,5 +655,5 @@ def coverage_map(
         site_layer(sites, name=text("sites", lang)).add_to(m)
         sections.append((text("completeness", lang), completeness_legend()))
     Legend(metric_label, sections).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    LayerSwitch(collapsed=True).add_to(m)
     return m

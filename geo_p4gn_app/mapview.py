@@ -30,11 +30,11 @@ import pandas as pd
 import shapely
 import streamlit as st
 import streamlit_folium
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo_p4gn import assets, maps, settings
+from geo_p4gn.render.elements import SafeElement
 
 #: The folder Streamlit serves at /app/static (next to app.py).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -113,7 +113,7 @@ def base_map(**kw) -> folium.Map:
     return maps.base_map(tiles=settings.tiles, attribution=settings.tiles_attribution, **kw)
 
 
-class LocateButton(MacroElement):
+class LocateButton(SafeElement):
     """A "my location" button: the browser's position, where it allows it, becomes a map click.
 
     ``st_folium`` reports map clicks (``last_clicked``); firing one at the found position places the point
@@ -159,7 +159,7 @@ class LocateButton(MacroElement):
         self.failed_js = maps.to_js(str(failed))
 
 
-class SnapClicks(MacroElement):
+class SnapClicks(SafeElement):
     """Report a click on a point feature of ``layer`` at the feature's own position.
 
     ``st_folium`` reports ``last_object_clicked`` at the mouse position; this handler (registered before
@@ -260,7 +260,7 @@ POINT_ZOOM = 15
 POINT_FIELDS = ("date", "type_key", "actor_key", "organisation", "participants")
 
 
-class ClusterAssets(JSCSSMixin, MacroElement):
+class ClusterAssets(JSCSSMixin, SafeElement):
     """Leaflet.markercluster's script and styles, with no layer.
 
     ``st_folium`` loads scripts only when the map is first drawn, so a map that may later receive a

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import template_spy as _spy
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Tests never read a real users file: without one the app and the CLI run in single-user mode; tests
@@ -18,15 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["GEO_P4GN_USERS"] = str(Path(tempfile.gettempdir()) / f"geo-p4gn-no-users-{os.getpid()}.toml")
 
 
-#: Each payload sets window.__pwned if it ever runs (HTML, attribute, JS string and template contexts).
-PAYLOADS = (
-    "<script>window.__pwned=1</script>",
-    '<img src=x onerror="window.__pwned=2">',
-    "${window.__pwned=3}",
-    "\\`;window.__pwned=4;`",
-    "</script><script>window.__pwned=5</script>",
-    "\"'><svg onload=window.__pwned=6>",
-)
+# the payloads live in tests/payloads.py; imported here for the tests that take them from conftest
+from tests.payloads import HTML_PAYLOADS, PAYLOADS, TEMPLATE_PAYLOADS  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +95,52 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+# -- a store with a payload in every user-text field (tests/*/test_template_injection*.py) ------------------
+@pytest.fixture(scope="module")
+def payload_taxonomy_file(tmp_path_factory, taxonomy):
+    """The real taxonomy with a payload in every label (keys stay: they are validated identifiers)."""
+    import tomlkit
+
+    doc = {"year": 2024}
+    for group in ("types", "actors", "ikrn"):
+        doc[group] = [{"key": t.key, "id": f"{_spy.MARKED[i % len(_spy.MARKED)]} {t.id}",
+                       "en": f"{_spy.MARKED[(i + 1) % len(_spy.MARKED)]} {t.en}",
+                       **({"rank": t.rank} if t.rank is not None else {}),
+                       **({"color": t.color} if t.color else {})}
+                      for i, t in enumerate(getattr(taxonomy, group))]
+    path = tmp_path_factory.mktemp("taxonomy") / "taxonomy.toml"
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def payload_store(tmp_path_factory, boundaries, payload_taxonomy_file):
+    """A GeoPackage store: one site per payload (name, alias, sources), one record per payload
+    (organisation, notes), all in one kelurahan (so the map's points layer draws them)."""
+    import uuid
+
+    import shapely
+
+    from geo_p4gn.records import validate_record
+    from geo_p4gn.store import open_store
+    from geo_p4gn.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(payload_taxonomy_file)
+    path = tmp_path_factory.mktemp("store") / "p4gn.gpkg"
+    point = shapely.point_on_surface(boundaries.kelurahan.set_index("code").loc["31.73.01.1004", "geometry"])
+    with open_store(path, boundaries=boundaries, taxonomy=tax) as store:
+        for i, text in enumerate(_spy.MARKED):
+            store.upsert_site({"id": f"site-{i}", "name": text, "aliases": [f"alias {text}"],
+                               "sources": [f"https://example.org/{i}", f"laporan {text}"],
+                               "ikrn": tax.ikrn_keys[i % len(tax.ikrn_keys)],
+                               "geometry": shapely.Point(point.x + i * 1e-4, point.y)}, user="admin")
+        recs = [validate_record({"id": str(uuid.UUID(int=i + 1)), "date": f"2024-0{1 + i % 9}-15",
+                                 "type": tax.type_keys[i % len(tax.type_keys)],
+                                 "actor": tax.actor_keys[i % len(tax.actor_keys)], "organisation": text,
+                                 "participants": i + 1, "site_id": f"site-{i}", "notes": f"{_spy.PAYLOAD_NOTE} {text}",
+                                 "lon": point.x + i * 1e-4, "lat": point.y}, taxonomy=tax)
+                for i, text in enumerate(_spy.MARKED)]
+        store.add_many(recs, user="admin")
+    return path, tax

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo_p4gn.export_html import export_html_from_args, render_export
+from geo_p4gn.export_html import MAX_ORGANISATIONS, export_html_from_args, render_export
 from geo_p4gn.filters import Filters
 from geo_p4gn.taxonomy import Taxonomy, Term
 from tests.conftest import CHROMIUM_ARGS, PAYLOADS
@@ -187,8 +187,12 @@ def test_export_draws_offline_and_never_runs_payloads(browser, tmp_path, frames,
         popups = "\n".join(opened_all["texts"])
         for payload in PAYLOADS:
             assert payload in table and payload in popups
-            assert payload in opened_all["overlays"]
-            assert payload in p.locator("#gp-matrix-table").inner_text()
+        matrix = p.locator("#gp-matrix-table").inner_text()
+        for term in payload_taxonomy.types:  # each label holds a payload
+            assert term.id in opened_all["overlays"] and term.id in matrix
+        assert all(term.id in matrix for term in payload_taxonomy.actors)
+        for evaluated in ("Probe 49", "XXX", "uid="):
+            assert evaluated not in table + popups + opened_all["overlays"] + matrix
         assert (PRIVATE in table) is not public and (PRIVATE in popups) is not public
 
         rep = set(_rep_points(boundaries).values())
@@ -240,15 +244,16 @@ def test_cli_export_from_the_geopackage_store(browser, tmp_path, boundaries, tax
     from geo_p4gn.store import open_store
 
     store = open_store(str(tmp_path / "p4gn.gpkg"), boundaries=boundaries, taxonomy=taxonomy)
+    ORGS = PAYLOADS[:MAX_ORGANISATIONS]
     try:
         seeds = seed_sites(boundaries, taxonomy)
         for row in seeds.to_dict("records"):
             store.upsert_site(row | {"aliases": [*row["aliases"], PAYLOADS[1]]}, user=SENTINEL)
         point = seeds.geometry.iloc[0]
         recs = [validate_record({"date": f"2024-0{1 + i % 9}-15", "type": taxonomy.type_keys[i % 7],
-                                 "actor": taxonomy.actor_keys[i % 5], "organisation": PAYLOADS[i % 6],
+                                 "actor": taxonomy.actor_keys[i % 5], "organisation": ORGS[i % len(ORGS)],
                                  "site_id": seeds["id"].iloc[0], "lon": point.x, "lat": point.y,
-                                 "notes": f"{SENTINEL} {PAYLOADS[i % 6]}"}, taxonomy=taxonomy)
+                                 "notes": f"{SENTINEL} {PAYLOADS[i % len(PAYLOADS)]}"}, taxonomy=taxonomy)
                 for i in range(14)]
         store.add_many(recs, user=f"{SENTINEL}-user")
     finally:
@@ -272,7 +277,7 @@ def test_cli_export_from_the_geopackage_store(browser, tmp_path, boundaries, tax
             assert p.evaluate("typeof window.__pwned") == "undefined"
             assert opened.errors == [] and opened.requests == []
             if not public:
-                assert all(payload in p.locator("#gp-site-table").inner_text() for payload in PAYLOADS)
+                assert all(payload in p.locator("#gp-site-table").inner_text() for payload in ORGS)
         finally:
             opened.close()
 

@@ -14,7 +14,7 @@ import shapely
 from geo_p4gn import assets, maps
 from geo_p4gn._errors import P4gnError
 from geo_p4gn.export_html import allowed_records, allowed_sites
-from tests.conftest import PAYLOADS as BROWSER_PAYLOADS
+from tests.conftest import HTML_PAYLOADS as BROWSER_PAYLOADS
 
 PAYLOADS = (*BROWSER_PAYLOADS, "\u2028\u2029&amp;</SCRIPT >")
 
