@@ -27,7 +27,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import re
@@ -42,7 +41,7 @@ from folium.template import Template
 
 from . import __version__, assets, coverage, maps, settings
 from ._errors import P4gnError
-from .filters import Filters, filters_from_args
+from .filters import Filters
 from .maps import esc
 from .render.elements import Raw, SafeElement, page_template
 
@@ -543,30 +542,3 @@ def export_html(
         tmp.write_text(page, encoding="utf-8")
         tmp.replace(out)
     return page
-
-
-# -- CLI ---------------------------------------------------------------------------------------------------
-def export_html_from_args(args: argparse.Namespace) -> int:
-    """Entry point of ``geo-p4gn export html`` (the ``export`` parser lives in :mod:`geo_p4gn.cli_data`).
-
-    Reads ``args.out`` (the file to write), ``args.store`` (store URL; None: the default store), the filter
-    arguments of :func:`geo_p4gn.filters.add_filter_arguments`, and, when present, ``args.public`` (bool),
-    ``args.lang`` ("id" or "en"), ``args.metric`` (a key of :data:`geo_p4gn.maps.METRICS`; None:
-    interventions) and ``args.tiles`` (a tile URL template; empty: none). Returns 0.
-    """
-    from .boundaries import load_boundaries
-    from .store import open_store
-    from .taxonomy import load_taxonomy
-
-    boundaries, taxonomy = load_boundaries(), load_taxonomy()
-    store = open_store(getattr(args, "store", None), boundaries=boundaries, taxonomy=taxonomy)
-    try:
-        page = export_html(
-            store, args.out, filters_from_args(args), public=bool(getattr(args, "public", False)),
-            lang=getattr(args, "lang", None) or "id", metric=getattr(args, "metric", None) or "interventions",
-            tiles=getattr(args, "tiles", None) or "", boundaries=boundaries, taxonomy=taxonomy,
-        )
-    finally:
-        store.close()
-    print(f"wrote {args.out} ({len(page.encode('utf-8')) / 1e6:.2f} MB)")
-    return 0

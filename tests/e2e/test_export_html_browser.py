@@ -8,7 +8,6 @@ export holds no coordinate finer than the kelurahan's.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
 
@@ -16,7 +15,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo_p4gn.export_html import MAX_ORGANISATIONS, export_html_from_args, render_export
+from geo_p4gn import cli
+from geo_p4gn.export_html import MAX_ORGANISATIONS, render_export
 from geo_p4gn.filters import Filters
 from geo_p4gn.taxonomy import Taxonomy, Term
 from tests.conftest import CHROMIUM_ARGS, PAYLOADS
@@ -238,7 +238,7 @@ def test_sentinels_and_fine_coordinates_stay_out(tmp_path, frames, boundaries, t
 
 
 def test_cli_export_from_the_geopackage_store(browser, tmp_path, boundaries, taxonomy):
-    """The CLI path: store -> export_html_from_args -> a file that is safe and opens offline."""
+    """The CLI path: ``geo-p4gn export html`` (through the services) -> a file that is safe and opens offline."""
     from geo_p4gn.records import validate_record
     from geo_p4gn.sites import seed_sites
     from geo_p4gn.store import open_store
@@ -260,10 +260,8 @@ def test_cli_export_from_the_geopackage_store(browser, tmp_path, boundaries, tax
         store.close()
     for public in (False, True):
         out = tmp_path / f"cli-{public}.html"
-        args = argparse.Namespace(out=str(out), store=str(tmp_path / "p4gn.gpkg"), public=public, lang="id",
-                                  date_from="2024-01-01", date_to=None, types=None, actors=None, kota=None,
-                                  kecamatan=None, kelurahan=None, sites=None, ikrn=None)
-        assert export_html_from_args(args) == 0
+        argv = ["export", "html", str(out), "--store", str(tmp_path / "p4gn.gpkg"), "--from", "2024-01-01"]
+        assert cli.main(argv + (["--public"] if public else [])) == 0
         page = out.read_text(encoding="utf-8")
         assert SENTINEL not in page and all(r.id not in page for r in recs)
         assert ("Kompleks Permata" in page) is not public  # an alias: internal only
