@@ -39,13 +39,19 @@ def _cmd_boundaries(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .seed import seed_store
+    from . import services
+    from .cli_admin import _safe, cli_user
     from .store import open_store
 
+    user = cli_user(args)
+    starter = not args.no_starter
+    for action in services.seed_actions(starter):
+        services.authorize(user, action)  # before opening (or creating) the store
     with open_store(args.store) as store:
-        done = seed_store(store, starter=not args.no_starter)
-        print(f"store {store.url}: {done['sites']} seed sites and {done['interventions']} starter "
-              f"interventions added; {len(store.list_sites())} sites, {len(store.list())} interventions in all")
+        done = services.seed_store(store, user, starter=starter)
+        print(f"store {_safe(store.url)}: {done['sites']} seed sites and {done['interventions']} starter "
+              f"interventions added; {len(services.list_sites(store, user))} sites, "
+              f"{len(services.list_interventions(store, user))} interventions in all")
     return 0
 
 
@@ -54,8 +60,18 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
                         "data/interventions/p4gn.gpkg)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser that takes options only as written in full: with argparse's prefix matching, ``--as NAME``
+    on a command without ``--as`` was read as ``--as-of NAME``. Subcommands' parsers are of this class too
+    (``add_subparsers`` makes parsers of its parent's type)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
+    parser = _Parser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("boundaries", help="build (if needed) and summarise the Jakarta boundary layers")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached layers from the source files")
@@ -64,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create the store if needed and add the seed sites and starter data")
     add_store_argument(p)
     p.add_argument("--no-starter", action="store_true", help="add the seed sites only")
+    from .cli_admin import add_user_argument
+
+    add_user_argument(p)
     p.set_defaults(func=_cmd_init)
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(sub)

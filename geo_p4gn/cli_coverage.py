@@ -1,7 +1,9 @@
-"""``geo-p4gn coverage`` and ``geo-p4gn gaps``: thin entry points over :mod:`geo_p4gn.coverage`.
+"""``geo-p4gn coverage`` and ``geo-p4gn gaps``: thin entry points over :func:`geo_p4gn.services.coverage_table`
+and :func:`geo_p4gn.services.gap_list`, which check that the user (``--as NAME``, see
+:mod:`geo_p4gn.cli_admin`) may read every record: planners, managers and admins.
 
-The store is chosen as in the other commands (``--store`` or ``GEO_P4GN_STORE``); the boundaries and the
-taxonomy are the project's. Output is CSV (one header row, empty cells for NA, ISO dates) or JSON (a list
+The store is chosen as in the other commands (``--store`` or ``GEO_P4GN_STORE``) and opened only once the
+role is known to allow it; the boundaries and the taxonomy are the project's. Output is CSV (one header row, empty cells for NA, ISO dates) or JSON (a list
 of objects with the documented columns, ``null`` for NA). Percentages are rounded to 2 decimals on output.
 """
 
@@ -14,9 +16,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-from . import coverage, settings
+from . import coverage, services, settings
 from ._errors import P4gnError
-from .filters import Filters, add_filter_arguments, filters_from_args
+from .cli_admin import add_user_argument, cli_user
+from .filters import add_filter_arguments, filters_from_args
 from .records import parse_date
 
 
@@ -41,16 +44,15 @@ def _load_taxonomy():
     return load_taxonomy()
 
 
-def load_inputs(store_url: str | None, filters: Filters):
-    """Records (every filter is applied by coverage; the store only trims what lies after the window),
-    sites, the kelurahan table and the taxonomy."""
-    store = _open_store(store_url or settings.store_url)
+def _run(args: argparse.Namespace, query):
+    """``query(store, user)`` through the services, as ``--as``; the store is opened after the role check."""
+    user = cli_user(args)
+    services.authorize(user, "read")  # before opening (or creating) anything
+    store = _open_store(args.store or settings.store_url)
     try:
-        records = store.list(Filters(date_to=filters.date_to))
-        sites = store.list_sites()
+        return query(store, user)
     finally:
         store.close()
-    return records, sites, _load_areas(), _load_taxonomy()
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -98,8 +100,9 @@ def _as_of(args: argparse.Namespace):
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
-    records, sites, areas, taxonomy = load_inputs(args.store, filters)
-    table = coverage.coverage_table(records, sites, areas, taxonomy, args.level, filters, as_of=_as_of(args))
+    as_of = _as_of(args)
+    table = _run(args, lambda store, user: services.coverage_table(
+        store, user, args.level, filters, as_of=as_of, areas=_load_areas(), taxonomy=_load_taxonomy()))
     sys.stdout.write(format_table(table, args.format))
     return 0
 
@@ -107,8 +110,9 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_gaps(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     levels = tuple(lv.strip() for v in (args.level or ["site,kelurahan"]) for lv in v.split(",") if lv.strip())
-    records, sites, areas, taxonomy = load_inputs(args.store, filters)
-    gaps = coverage.gap_list(records, sites, areas, taxonomy, filters, levels=levels, as_of=_as_of(args))
+    as_of = _as_of(args)
+    gaps = _run(args, lambda store, user: services.gap_list(
+        store, user, filters, levels=levels, as_of=as_of, areas=_load_areas(), taxonomy=_load_taxonomy()))
     sys.stdout.write(format_table(gaps, args.format))
     return 0
 
@@ -118,6 +122,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", metavar="DATE", help="the day days_since_last counts to (default today)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--store", metavar="URL", help="a GeoPackage path or postgresql:// URL (default GEO_P4GN_STORE)")
+    add_user_argument(p)
 
 
 def register(subparsers) -> None:

@@ -95,7 +95,7 @@ def _rows_hint(path: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .services import import_file
+    from .services import authorize, import_file
     from .store import open_store
 
     bar = None
@@ -103,6 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         bar = _Bar(sys.stderr)
     try:
         user = cli_user(args)
+        authorize(user, "import")  # before opening (or creating) the store
         with open_store(args.store) as store:
             report = import_file(store, user, args.file, name=args.file, dry_run=args.dry_run,
                                  rejects_path=args.rejects, progress=bar)
@@ -147,6 +148,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         msg = "--hxl is for csv exports"
         raise P4gnError(msg)
     user = cli_user(args)
+    services.authorize(user, "export_public" if args.public else "export")  # before opening the store
     filters = filters_from_args(args)
     kind = "public" if args.public else "internal"
     with open_store(args.store) as store:

@@ -1,20 +1,26 @@
-"""``geo-p4gn db``: database housekeeping for a PostGIS store."""
+"""``geo-p4gn db``: database housekeeping for a PostGIS store (admins, ``--as NAME``), through
+:func:`geo_p4gn.services.grant_app_role`."""
 
 from __future__ import annotations
 
 import argparse
 
-from ._errors import P4gnError
+from . import services, settings
+from ._errors import ValidationError
+from .cli_admin import add_user_argument, cli_user
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
     from .store import open_store
 
+    user = cli_user(args)
+    services.authorize(user, "manage_database")  # before opening anything
+    if not str(args.store or settings.store_url).startswith(("postgresql://", "postgres://",
+                                                              "postgresql+psycopg://")):
+        msg = "db grant-app-role needs a PostGIS store (a postgresql:// URL in --store or GEO_P4GN_STORE)"
+        raise ValidationError(msg)  # and no GeoPackage is created for nothing
     with open_store(args.store) as store:
-        if not hasattr(store, "grant_app_role"):
-            msg = "db grant-app-role needs a PostGIS store (a postgresql:// URL in --store or GEO_P4GN_STORE)"
-            raise P4gnError(msg)
-        for stmt in store.grant_app_role(args.role):
+        for stmt in services.grant_app_role(store, user, args.role):
             print(stmt)
     print(f"role {args.role} may now use the store without owning it; point GEO_P4GN_STORE at a URL with "
           "that user for the app and the CLI")
@@ -34,4 +40,5 @@ def register(subparsers) -> None:
     )
     g.add_argument("role")
     add_store_argument(g)
+    add_user_argument(g)
     g.set_defaults(func=_cmd_grant)

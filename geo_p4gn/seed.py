@@ -23,15 +23,19 @@ def starter_path() -> Path:
     return settings.data_dir / "interventions" / "starter_2024.csv"
 
 
-def seed_store(store, *, starter: bool = True) -> dict[str, int]:
-    """Add the seed sites (and the starter interventions) to ``store``; return what was created."""
+def seed_store(store, *, starter: bool = True, user: str = SEED_USER) -> dict[str, int]:
+    """Add the seed sites (and the starter interventions) to ``store`` as ``user`` (the name the audit log
+    and the records carry); return what was created.
+
+    No permission is checked here: commands and pages call :func:`geo_p4gn.services.seed_store`, which
+    checks the role first and passes the user's name. Tests and benches seed a fresh store directly."""
     sites = seed_sites(store.boundaries, store.taxonomy)
     created_sites = 0
     for row in sites.to_dict("records"):
         try:
             store.get_site(row["id"])
         except NotFoundError:
-            store.upsert_site(row, user=SEED_USER)
+            store.upsert_site(row, user=user)
             created_sites += 1
     created = 0
     if starter:
@@ -42,5 +46,5 @@ def seed_store(store, *, starter: bool = True) -> dict[str, int]:
                 key = "|".join(row[k] for k in sorted(row))
                 raw = dict(row, id=str(uuid.uuid5(_NAMESPACE, key)), geometry=geoms[row["site_id"]])
                 recs.append(validate_record(raw, taxonomy=store.taxonomy, row=f"{starter_path().name} line {i}"))
-        created = store.add_many(recs, user=SEED_USER).created
+        created = store.add_many(recs, user=user).created
     return {"sites": created_sites, "interventions": created}

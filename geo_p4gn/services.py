@@ -77,6 +77,7 @@ ACTIONS: Mapping[str, str] = MappingProxyType({
     "audit_read": "read the audit log",
     "backup": "make backups",
     "restore_backup": "restore the store from a backup",
+    "manage_database": "grant database roles",
 })
 
 _FIELD = frozenset({"record", "read_own", "read_sites", "edit_own", "delete_own"})
@@ -217,12 +218,35 @@ def record_intervention(store, user: User, raw: dict) -> tuple[Intervention, str
     return stored, outcome
 
 
+def sees_authors(user: User) -> bool:
+    """Whether the user may see who created and edited any record (``created_by``, ``updated_by``, the
+    record history): administrators only. Everyone else sees it for the records they made themselves."""
+    return "audit_read" in allowed_actions(user)
+
+
+def _without_authors(frame, user: User):
+    """The records frame with who created and edited each record left out, for readers who are not admins.
+
+    Per role, not per person (the app shares one cached frame among the people of a role); a field team's
+    frame holds their own records only, so it keeps the names."""
+    if sees_authors(user) or "read" not in allowed_actions(user):
+        return frame
+    for col in ("created_by", "updated_by"):
+        if col in frame.columns:
+            frame[col] = None
+    return frame
+
+
 def get_intervention(store, user: User, rec_id: str, *, include_deleted: bool = False) -> Intervention:
-    """One record. Field teams get only their own (others are "not found", leaking nothing)."""
+    """One record. Field teams get only their own (others are "not found", leaking nothing); readers who are
+    not admins get others' records without who created or edited them."""
     if include_deleted:
         authorize(user, "restore")
     if "read" in allowed_actions(user):
-        return store.get(rec_id, include_deleted=include_deleted)
+        rec = store.get(rec_id, include_deleted=include_deleted)
+        if sees_authors(user) or rec.created_by == user.name:
+            return rec
+        return dataclasses.replace(rec, created_by=None, updated_by=None)
     authorize(user, "read_own")
     rec = store.get(rec_id, include_deleted=include_deleted)
     if rec.created_by != user.name:
@@ -260,16 +284,21 @@ def list_interventions(store, user: User, filters: Filters | None = None, *, inc
     if include_deleted:
         authorize(user, "restore")
     if "read" in allowed_actions(user):
-        return store.list(filters, include_deleted=include_deleted)
+        return _without_authors(store.list(filters, include_deleted=include_deleted), user)
     authorize(user, "read_own")
     frame = store.list(filters, include_deleted=include_deleted)
     return frame[frame["created_by"] == user.name].reset_index(drop=True)
 
 
 def record_history(store, user: User, rec_id: str):
-    """The audit entries of one record (admins, or the field team member who made it)."""
-    if "audit_read" not in allowed_actions(user):
-        get_intervention(store, user, rec_id)  # own record, else refused or "not found"
+    """The audit entries of one record (who created and edited it, when, before and after): administrators,
+    and the person who made the record. Planners and managers read records, not who made them."""
+    if not sees_authors(user):
+        rec = get_intervention(store, user, rec_id)  # a field team: own record, else "not found"
+        if rec.created_by != user.name:
+            msg = (f"{user.label} may not see who created and edited record {rec_id}: only the person who "
+                   "made it and administrators may")
+            raise PermissionDenied(msg)
     return store.history(rec_id)
 
 
@@ -316,6 +345,65 @@ def restore_store(user: User, backup: str | Path, target: str, *, boundaries=Non
 
     return restore_from(backup, target, user=user.name, boundaries=boundaries, taxonomy=taxonomy,
                         safety_dir=safety_dir)
+
+
+# -- coverage ------------------------------------------------------------------------------------
+def _coverage_inputs(store, user: User, filters: Filters | None):
+    """Records (every filter is applied by coverage; the store only trims what lies after the window) and
+    sites, for roles that read every record."""
+    authorize(user, "read")
+    filters = filters or Filters()
+    records = list_interventions(store, user, Filters(date_to=filters.date_to))
+    return records, list_sites(store, user), filters
+
+
+def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters | None = None, *,
+                   as_of: dt.date | None = None, areas=None, taxonomy=None):
+    """The coverage table of :func:`geo_p4gn.coverage.coverage_table` over the store (planners and up).
+    ``areas`` (the kelurahan table) and ``taxonomy`` default to the store's."""
+    from . import coverage
+
+    records, sites, filters = _coverage_inputs(store, user, filters)
+    return coverage.coverage_table(records, sites, store.boundaries.kelurahan if areas is None else areas,
+                                   store.taxonomy if taxonomy is None else taxonomy, level, filters, as_of=as_of)
+
+
+def gap_list(store, user: User, filters: Filters | None = None, *, levels=("site", "kelurahan"),
+             as_of: dt.date | None = None, areas=None, taxonomy=None):
+    """The ranked gap list of :func:`geo_p4gn.coverage.gap_list` over the store (planners and up)."""
+    from . import coverage
+
+    records, sites, filters = _coverage_inputs(store, user, filters)
+    return coverage.gap_list(records, sites, store.boundaries.kelurahan if areas is None else areas,
+                             store.taxonomy if taxonomy is None else taxonomy, filters, levels=tuple(levels),
+                             as_of=as_of)
+
+
+# -- setting up a store --------------------------------------------------------------------------
+def seed_actions(starter: bool) -> tuple[str, ...]:
+    """What :func:`seed_store` needs: adding the seed sites changes the registry; the starter records are
+    an import."""
+    return ("manage_sites", "import") if starter else ("manage_sites",)
+
+
+def seed_store(store, user: User, *, starter: bool = True) -> dict[str, int]:
+    """Add the seed sites (and the cited starter interventions) as ``user`` (managers, admins); idempotent.
+    Returns what was created (:func:`geo_p4gn.seed.seed_store`)."""
+    for action in seed_actions(starter):
+        authorize(user, action)
+    from . import seed
+
+    return seed.seed_store(store, starter=starter, user=user.name)
+
+
+def grant_app_role(store, user: User, role: str) -> list[str]:
+    """Let the database role ``role`` use a PostGIS store without owning it (admins); returns the
+    statements run. Refused for a GeoPackage store."""
+    authorize(user, "manage_database")
+    if not hasattr(store, "grant_app_role"):
+        msg = "db grant-app-role needs a PostGIS store (a postgresql:// URL in --store or GEO_P4GN_STORE)"
+        raise ValidationError(msg)
+    return list(store.grant_app_role(role))
 
 
 # -- import and export ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ ROLES = ("petugas", "perencana", "pimpinan", "admin")
 ACTIONS = (
     "record", "read_own", "read_sites", "edit_own", "delete_own", "edit_any", "delete_any", "restore", "read",
     "export", "export_public", "import", "manage_sites", "manage_users", "manage_taxonomy", "audit_read",
-    "backup", "restore_backup",
+    "backup", "restore_backup", "manage_database",
 )
 FIELD = {"record", "read_own", "read_sites", "edit_own", "delete_own"}
 PLANNER = {"read", "read_own", "read_sites", "export"}
@@ -162,6 +162,10 @@ def do(action: str, w, user: User):
     if action == "restore_backup":
         done = services.restore_store(user, w.backup, str(w.tmp / "store.gpkg"), safety_dir=w.tmp)
         return done["interventions"]
+    if action == "manage_database":  # the role check comes first; a GeoPackage has no database roles
+        with pytest.raises(geo_p4gn.ValidationError, match="needs a PostGIS store"):
+            services.grant_app_role(s, user, "p4gn_app")
+        return "checked"
     raise AssertionError(action)
 
 
@@ -185,6 +189,7 @@ RESULTS = {
     "audit_read": lambda u: 8,
     "backup": lambda u: True,
     "restore_backup": lambda u: 6,
+    "manage_database": lambda u: "checked",
 }
 
 
@@ -252,6 +257,44 @@ def test_field_team_sees_only_their_own_records(world):
         services.list_interventions(world.store, user, include_deleted=True)
     assert services.cache_scope(user) == ("petugas", "petugas1@example.org")
     assert services.cache_scope(USERS["perencana"]) == ("perencana", "*")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_record_history_is_for_admins_and_the_record_s_author(world, role):
+    """Who created and edited a record: administrators see it for every record, everyone else only for the
+    records they made. Planners and managers read every record, but not who made it."""
+    user = USERS[role]
+    own = services.record_history(world.store, user, IDS[role])
+    assert list(own["action"]) == ["create"] and list(own["who"]) == [user.name]
+    if role == "admin":
+        assert list(services.record_history(world.store, user, OTHER_ID)["who"]) == [OTHER]
+        return
+    refused = NotFoundError if role == "petugas" else PermissionDenied
+    with pytest.raises(refused):
+        services.record_history(world.store, user, OTHER_ID)
+    with pytest.raises(refused):
+        services.record_history(world.store, user, IDS["admin"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_made_a_record_is_shown_to_admins_and_its_author_only(world, role):
+    user = USERS[role]
+    services.edit_intervention(world.store, USERS["admin"], OTHER_ID, {"participants": 9})
+    frame = services.list_interventions(world.store, user)
+    mine = services.get_intervention(world.store, user, IDS[role])
+    assert (mine.created_by, mine.updated_by) == (user.name, user.name)
+    if role == "petugas":  # their own records only, with their own name
+        assert set(frame["created_by"]) == {user.name}
+        return
+    theirs = services.get_intervention(world.store, user, OTHER_ID)
+    names = set(frame["created_by"]) | set(frame["updated_by"])
+    if role == "admin":
+        assert (theirs.created_by, theirs.updated_by) == (OTHER, user.name)
+        assert names == {*(u.name for u in USERS.values()), OTHER}
+    else:
+        assert (theirs.created_by, theirs.updated_by) == (None, None)
+        assert frame["created_by"].isna().all() and frame["updated_by"].isna().all()
+        assert len(frame) == 5 and theirs.participants == 9  # the records themselves are all there
 
 
 def test_a_field_team_member_cannot_delete_a_deleted_record_of_their_own_twice_or_restore_it(world):
