@@ -22,6 +22,7 @@ import json
 import math
 import operator
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -45,8 +46,71 @@ CONTENT_FIELDS = (
     "date", "end_date", "type_key", "actor_key", "organisation", "site_id", "participants", "notes", "geometry",
 )
 
-_NIK = re.compile(r"(?<!\d)(?:\d[ .-]?){15}\d(?!\d)")
-_PHONE = re.compile(r"(?<![\w+])(?:\+62|62|0)[ .-]?\(?\d{2,4}\)?(?:[ .-]?\d){6,10}(?!\d)")
+# -- personal identifiers in free text -----------------------------------------------------------------
+# Notes are normalised before they are matched (:func:`normalise_digits`), so that the way a number is
+# written does not hide it: any Unicode digit, a letter O (or l/I) typed for a digit, any separator
+# between digit groups (space, double space, tab, ``. - _ / \ ( ) |``, dashes) and ``+62 (0)``. Things
+# that are numbers but never personal (dates, clock times, Kemendagri region codes, Rupiah amounts) are
+# taken out first, so that they neither hide nor make up an identifier.
+_SEP = r"[\s._/\\()|\[\]\u2010-\u2015\u2212-]"
+_MASKS = (
+    # dates: 17/08/2024, 17-8-2024, 17.08.2024, 2024-08-17, 2024/8/17 (the same separator twice)
+    re.compile(r"(?<![\d.])(?:0?[1-9]|[12]\d|3[01])([./-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d\d(?![.]?\d)"),
+    re.compile(r"(?<![\d.])(?:19|20)\d\d([./-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?![.]?\d)"),
+    # clock times 08.00, 19:30 (alone: not a piece of a dotted number)
+    re.compile(r"(?<![\d.:])(?:[01]?\d|2[0-3])[.:][0-5]\d(?![.:]?\d)"),
+    # Kemendagri codes of kecamatan and kelurahan: 31.73.01, 31.73.01.1004
+    re.compile(r"(?<![\d.])\d\d\.\d\d\.\d\d(?:\.\d{4})?(?![.]?\d)"),
+    # Rupiah amounts: Rp 1.500.000, Rp1.500.000,00, IDR 2,500,000
+    re.compile(r"(?i)(?:rp|idr)\.?\s*\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?(?!\d)"),
+)
+_LOOKALIKE = re.compile(r"(?<![^\W\d_])[\dOoIl]*\d[\dOoIl]*(?![^\W\d_])")
+_LOOKALIKE_HINT = re.compile(r"[OoIl]\d|\d[OoIl]")
+_LOOKALIKE_DIGITS = str.maketrans("OoIl", "0011")
+_TRUNK_ZERO = re.compile(r"(\+\s*62|\b62)" + _SEP + r"*\(\s*0\s*\)")
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)" + _SEP + r"{1,4}(?=\+?\d)")
+_ANY_DIGIT = re.compile(r"\d")
+_NIK = re.compile(r"(?<!\d)(?:\d ?){15}\d(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+ ?62 ?|62 ?|0)\d(?: ?\d){7,13}(?!\d)")
+#: The first two digits of a NIK: a province code (Kemendagri). 16 digits that start otherwise are a
+#: list of years or an amount, not a NIK.
+_PROVINCES = frozenset({11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63,
+                        64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96, 97})
+
+
+def normalise_digits(text: str) -> str:
+    """``text`` as the NIK and phone checks read it: Unicode digits as ASCII, look-alike letters inside
+    numbers as digits, dates, times, region codes and Rupiah amounts replaced by ``#``, ``+62 (0)`` as
+    ``+62``, and every run of separators between two digits as one space.
+
+    >>> normalise_digits("hp +62 (0)812_3456/789O, 17/08/2024, kel. 31.73.01.1004")
+    'hp +62 812 3456 7890, #, kel. #'
+    """
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    if _LOOKALIKE_HINT.search(text):  # (the checks before each step only save time on imports)
+        text = _LOOKALIKE.sub(lambda m: m[0].translate(_LOOKALIKE_DIGITS), text)
+    for mask in _MASKS:
+        text = mask.sub("#", text)
+    if "(" in text:
+        text = _TRUNK_ZERO.sub(r"\1 ", text)
+    return _BETWEEN_DIGITS.sub(" ", text)
+
+
+def personal_identifier(text: str) -> str | None:
+    """``"nik"`` or ``"phone"`` when the text holds something shaped like a NIK (16 digits starting with a
+    province code) or an Indonesian phone number (0, 62 or +62 and 8 to 14 more digits) however it is
+    written; None otherwise."""
+    if not any(c.isdecimal() for c in text) if not text.isascii() else not _ANY_DIGIT.search(text):
+        return None  # the common case: no number at all
+    norm = normalise_digits(text)
+    for m in _NIK.finditer(norm):
+        if int(m[0][:2]) in _PROVINCES:
+            return "nik"
+    if _PHONE.search(norm):
+        return "phone"
+    return None
 _MAX_ORG = 200
 
 
@@ -160,10 +224,11 @@ def check_notes(text: str) -> str:
     if len(text) > settings.max_notes_chars:
         msg = f"notes: {len(text)} characters, more than the limit of {settings.max_notes_chars}"
         raise ValidationError(msg)
-    if _NIK.search(text):
+    found = personal_identifier(text)
+    if found == "nik":
         msg = "notes: holds a 16-digit number shaped like a NIK; personal identifiers must not be recorded"
         raise ValidationError(msg)
-    if _PHONE.search(text):
+    if found == "phone":
         msg = "notes: holds something shaped like a phone number; personal contacts must not be recorded"
         raise ValidationError(msg)
     return text
