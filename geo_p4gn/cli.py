@@ -12,7 +12,7 @@ import importlib
 import json
 import sys
 
-from ._errors import P4gnError
+from ._errors import FaultError, P4gnError, os_fault
 
 #: Modules that add subcommands (each defines ``register(subparsers)``).
 _COMMAND_MODULES: tuple[str, ...] = (
@@ -89,13 +89,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fault(exc: Exception, args: argparse.Namespace) -> FaultError | None:
+    """The one place where a fault no command handled becomes a message naming the file and what to do:
+    an operating-system error, an SQLite error on the store file, a PostGIS error. None: not a fault."""
+    import sqlite3
+    from pathlib import Path
+
+    from . import settings
+
+    store = str(getattr(args, "store", None) or settings.store_url)
+    if isinstance(exc, BrokenPipeError):
+        return FaultError("the output was closed before the command finished (broken pipe)")
+    if isinstance(exc, OSError):
+        return os_fault(exc)
+    if isinstance(exc, sqlite3.Error):
+        from .store.geopackage import sqlite_fault
+
+        return sqlite_fault(exc, Path(store.removeprefix("file:")), "running the command")
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(exc, psycopg.Error):
+        from .cli_admin import _safe
+
+        return FaultError(f"the PostGIS store {_safe(store)}: {type(exc).__name__}: {str(exc).strip()}; check "
+                          "that the database server is running, reachable and has free disk space, then run "
+                          "the command again")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; exit status 0 on success, 2 when geo_p4gn refused the input or the request, 1 on a
+    fault (a full disk, a read-only or damaged store: :class:`~geo_p4gn._errors.FaultError`)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except P4gnError as exc:
         print(f"geo-p4gn: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_status", 2)
+    except Exception as exc:
+        fault = _fault(exc, args)
+        if fault is None:
+            raise
+        print(f"geo-p4gn: error: {fault}", file=sys.stderr)
+        return fault.exit_status
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@ checks the role (``--as``, see :mod:`geo_p4gn.cli_admin`) and the upload limits,
 :mod:`geo_p4gn.importers`, :mod:`geo_p4gn.export_data` or :mod:`geo_p4gn.export_html`.
 
 Exit status of ``import``: 0 when the file was processed (whether or not some rows were rejected), 2 when
-it could not be read or stored at all (then nothing was written). ``--json`` prints
+it could not be read or stored at all (then nothing was written), 1 on a fault of the disk or the store (a
+full disk, a read-only or damaged store: nothing was written either). ``--json`` prints
 ``{"accepted", "rejected", "duplicates", "conflicts", ...}`` on standard output, or ``{"error": ...}``.
 """
 
@@ -112,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             bar.close()
         if args.json:
             print(json.dumps({"error": str(exc), "file": args.file}, ensure_ascii=False))
-            return 2
+            return getattr(exc, "exit_status", 2)
         raise
     if bar:
         bar.close()
