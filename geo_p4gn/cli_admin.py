@@ -43,7 +43,7 @@ import tempfile
 from pathlib import Path
 
 from . import services
-from ._errors import P4gnError, PermissionDenied, ValidationError
+from ._errors import FaultError, P4gnError, PermissionDenied, ValidationError
 
 _PG_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -146,7 +146,7 @@ def _gpkg_revision(path: Path) -> int:
 
 def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | None, int]:
     """Check the backup, copy the live store aside, write the backup into it; (the copy, old revision)."""
-    from .store.geopackage import GeoPackageStore, _register_functions
+    from .store.geopackage import GeoPackageStore, _register_functions, is_damaged
 
     work = target.parent
     work.mkdir(parents=True, exist_ok=True)
@@ -155,6 +155,13 @@ def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | 
         shutil.copyfile(backup, check)
         try:
             store = GeoPackageStore(check, create=False)
+        except FaultError as exc:
+            cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
+            if not (isinstance(cause, sqlite3.Error) and is_damaged(cause)):
+                raise
+            msg = (f"the backup {backup} is damaged ({cause}): the store was not changed; restore another "
+                   "backup (an older one, or one made from a sound store)")
+            raise FaultError(msg) from None
         except (P4gnError, sqlite3.DatabaseError) as exc:
             msg = f"{backup} is not a usable geo_p4gn GeoPackage backup ({exc}); the store was not changed"
             raise P4gnError(msg) from None
@@ -163,13 +170,15 @@ def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | 
         finally:
             store.close()
         if problems:
-            msg = f"{backup} fails the integrity check ({'; '.join(problems)}); the store was not changed"
-            raise P4gnError(msg)
+            msg = (f"the backup {backup} fails the integrity check ({'; '.join(problems[:3])}): the store was not "
+                   "changed; restore another backup (an older one, or one made from a sound store)")
+            raise FaultError(msg)
         for suffix in ("-wal", "-shm"):
             Path(f"{check}{suffix}").unlink(missing_ok=True)
         if not target.exists():
             os.replace(check, target)
             return None, 0
+        Path(safety_dir or work).mkdir(parents=True, exist_ok=True)
         safety = Path(safety_dir or work) / f"{target.stem}.pre-restore-{_stamp()}.gpkg"
         src = sqlite3.connect(f"file:{check}?mode=ro", uri=True)
         live = sqlite3.connect(target, timeout=120, isolation_level=None)
@@ -177,11 +186,7 @@ def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | 
             live.execute("PRAGMA busy_timeout = 120000")
             _register_functions(live)
             previous = _gpkg_revision(target)
-            aside = sqlite3.connect(safety)
-            try:
-                live.backup(aside)
-            finally:
-                aside.close()
+            _save_aside(live, target, safety)
             if src.execute("PRAGMA page_size").fetchone() != live.execute("PRAGMA page_size").fetchone():
                 live.execute("PRAGMA journal_mode = DELETE")  # the backup API cannot change a WAL file's page size
             src.backup(live)  # one write transaction on the live file: all pages or none
@@ -193,6 +198,26 @@ def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | 
     finally:
         for p in (check, Path(f"{check}-wal"), Path(f"{check}-shm")):
             p.unlink(missing_ok=True)
+
+
+def _save_aside(live: sqlite3.Connection, target: Path, safety: Path) -> None:
+    """Copy the live store to ``safety`` before it is replaced: with SQLite's backup API, or, when the
+    store is too damaged for that, byte for byte with its ``-wal`` file (the damaged file is kept whole)."""
+    from .store.geopackage import is_damaged
+
+    aside = sqlite3.connect(safety)
+    try:
+        live.backup(aside)
+        return
+    except sqlite3.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+    finally:
+        aside.close()
+    shutil.copyfile(target, safety)
+    wal = Path(f"{target}-wal")
+    if wal.exists():
+        shutil.copyfile(wal, f"{safety}-wal")
 
 
 def _pg_tool(name: str) -> str:

@@ -11,6 +11,17 @@ the GeoPackage binary format, SRID 4326, an R-tree spatial index kept by the sta
 QGIS, ``ogrinfo`` and ``geopandas.read_file`` open; ``audit`` and ``p4gn_meta`` are attribute tables.
 The R-tree triggers call ``ST_IsEmpty``/``ST_MinX``... which GDAL provides; this module registers the
 same functions on its own connections.
+
+Faults (a full disk, a read-only file or mount, a damaged file) surface as
+:class:`~geo_p4gn._errors.FaultError` naming the file and what to do, never as a raw ``sqlite3`` error:
+
+- a write that fails rolls back whole, so the store stays as it was;
+- a store file this process cannot write (read-only file or mount) is opened read-only (``mode=ro``, or
+  ``immutable`` when not even the ``-shm`` file can be created): reads work, writes are refused up front;
+- the first write of each store object runs ``PRAGMA quick_check`` and refuses a damaged file, so
+  records are never added to a store that the next backup could not keep;
+- :meth:`GeoPackageStore.backup` checks the copy it made and refuses (keeping an earlier backup at that
+  path) when it fails the integrity check.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ import pandas as pd
 import shapely
 
 from .. import settings
-from .._errors import P4gnError
+from .._errors import FaultError, P4gnError, os_fault
 from ._logic import SqlStoreLogic
 
 SCHEMA_VERSION = 1
@@ -113,6 +124,60 @@ def _register_functions(conn: sqlite3.Connection) -> None:
                          deterministic=True)
     for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         conn.create_function(name, 1, lambda b, i=i: None if b is None else _envelope(b)[i], deterministic=True)
+
+
+# -- faults --------------------------------------------------------------------------------------
+_RESTORE_HINT = "restore the last good backup with `geo-p4gn restore BACKUP --store {path}`"
+
+
+def _low_space(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (almost) no free space left: SQLite reports a full disk
+    while growing its ``-shm`` file as a plain I/O error."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 1 << 20
+
+
+def is_damaged(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file is damaged (corrupt pages) or not a database at all."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in str(exc)
+
+
+def sqlite_fault(exc: sqlite3.Error, path: Path, doing: str, *, write: bool = False) -> FaultError:
+    """The :class:`FaultError` for an SQLite error on the store file ``path`` while ``doing`` something.
+
+    ``write``: the error ended a write transaction (rolled back: the store is as it was)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = f"{doing}: {exc}"
+    unchanged = "nothing was written, the store is as it was; " if write else ""
+    if name.startswith("SQLITE_FULL") or "disk is full" in str(exc) or (
+            name.startswith("SQLITE_IOERR") and _low_space(path)):
+        msg = (f"the disk holding the store file {path} is full ({text}): {unchanged}free space on that disk "
+               "and run the command again")
+    elif name.startswith("SQLITE_READONLY") or "readonly database" in str(exc):
+        msg = (f"the store file {path} is read-only ({text}): {unchanged}make the file and its folder "
+               "writable by this user (or remount the disk read-write), or work on a writable copy")
+    elif name.startswith("SQLITE_NOTADB"):
+        msg = (f"{path} is not a geo_p4gn GeoPackage store: it is not an SQLite file ({text}); check --store or "
+               f"GEO_P4GN_STORE, and if it is the store, it is damaged: {_RESTORE_HINT.format(path=path)}")
+    elif is_damaged(exc):
+        msg = (f"the store file {path} is damaged ({text}): {unchanged}stop writing to it, keep a copy of it "
+               f"for inspection and {_RESTORE_HINT.format(path=path)}")
+    elif name.startswith("SQLITE_CANTOPEN"):
+        msg = (f"the store file {path} cannot be opened ({text}): check that it exists, is readable and that "
+               "its folder is writable by this user (SQLite keeps its -wal and -shm files beside it)")
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        msg = f"the store file {path} is locked by another program ({text}): {unchanged}try again in a moment"
+    elif name.startswith("SQLITE_IOERR"):
+        msg = (f"the disk failed while {doing} the store file {path} ({exc}): {unchanged}check the disk (a "
+               "network share is not supported), then run the command again")
+    else:
+        msg = f"the store file {path}: {text}"
+    return FaultError(msg)
 
 
 # -- schema --------------------------------------------------------------------------------------
@@ -209,53 +274,123 @@ class GeoPackageStore(SqlStoreLogic):
             if not create:
                 msg = f"no store at {self.path}"
                 raise P4gnError(msg)
-            _create(self.path)
+            try:
+                _create(self.path)
+            except (OSError, sqlite3.Error, RuntimeError) as exc:  # pyogrio's errors are RuntimeErrors
+                msg = (f"cannot create the store file {self.path} ({type(exc).__name__}: {exc}): check that its "
+                       "folder is writable and its disk has free space, or point --store or GEO_P4GN_STORE at "
+                       "the existing store")
+                raise FaultError(msg) from exc
         self._local = threading.local()
+        #: Opened read-only: this process cannot write the file (a read-only file or mount).
+        self.readonly = not os.access(self.path, os.W_OK)
+        self._checked = False  # the first write runs PRAGMA quick_check
         self._check_schema()
 
     # -- connections -----------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+    def _connect(self) -> sqlite3.Connection:
+        if not self.readonly:
             conn = sqlite3.connect(self.path, timeout=120, isolation_level=None, check_same_thread=True)
             conn.execute("PRAGMA busy_timeout = 120000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: batch imports touch many index pages
-            _register_functions(conn)
+        else:
+            # Read without writing anything. A WAL file can be read read-only when its -shm file exists
+            # or can be made beside it; otherwise (a read-only mount) only as immutable, and that is
+            # right only when no -wal holds changes not yet merged into the file.
+            wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+            if os.access(self.path.parent, os.W_OK) or (wal.exists() and shm.exists()):
+                mode = "mode=ro"
+            elif wal.exists() and wal.stat().st_size:
+                msg = (f"the store file {self.path} is on a read-only disk and its last changes are still in "
+                       f"{wal.name}, which cannot be merged there: open it once where it is writable (or copy "
+                       "the file with its -wal and -shm files to a writable folder)")
+                raise FaultError(msg)
+            else:
+                mode = "immutable=1"
+            uri = f"{self.path.resolve().as_uri()}?{mode}"
+            conn = sqlite3.connect(uri, uri=True, timeout=120, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA busy_timeout = 120000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: batch imports touch many index pages
+        _register_functions(conn)
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = self._connect()
+            except sqlite3.Error as exc:
+                raise sqlite_fault(exc, self.path, "opening") from exc
             self._local.conn = conn
         return conn
+
+    @contextlib.contextmanager
+    def _faults(self, doing: str, *, write: bool = False):
+        """Turn an SQLite error on the store file into a :class:`FaultError` that says what to do."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise sqlite_fault(exc, self.path, doing, write=write) from exc
 
     def _check_schema(self) -> None:
         try:
             row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            msg = f"{self.path} is not a geo_p4gn GeoPackage store ({exc})"
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise sqlite_fault(exc, self.path, "opening") from exc
+            msg = f"{self.path} is not a geo_p4gn GeoPackage store ({exc}): check --store or GEO_P4GN_STORE"
             raise P4gnError(msg) from exc
+        except sqlite3.Error as exc:
+            raise sqlite_fault(exc, self.path, "opening") from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
             msg = f"{self.path}: store schema {row and row[0]} is not the supported {SCHEMA_VERSION}"
             raise P4gnError(msg)
 
+    @staticmethod
+    def _end(conn: sqlite3.Connection) -> None:
+        """Roll back whatever is left of a failed transaction (SQLite may have rolled it back already)."""
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
     @contextlib.contextmanager
     def _write(self):
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")  # take the write lock up front: read-then-write is safe
-        try:
-            yield conn.cursor()
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        if self.readonly:
+            msg = (f"the store file {self.path} is read-only (a read-only file or mount): nothing was written; "
+                   "make the file and its folder writable by this user (or remount the disk read-write), or "
+                   "work on a writable copy")
+            raise FaultError(msg)
+        with self._faults("writing", write=True):
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock up front: read-then-write is safe
+            try:
+                if not self._checked:
+                    problems = [r[0] for r in conn.execute("PRAGMA quick_check") if r[0] != "ok"]
+                    if problems:
+                        msg = (f"the store file {self.path} is damaged ({'; '.join(problems[:3])}): nothing was "
+                               "written; stop writing to it, keep a copy of it for inspection and "
+                               f"{_RESTORE_HINT.format(path=self.path)}")
+                        raise FaultError(msg)
+                    self._checked = True
+                yield conn.cursor()
+                conn.execute("COMMIT")
+            except BaseException:
+                self._end(conn)
+                raise
 
     @contextlib.contextmanager
     def _read(self):
-        conn = self._conn()
-        conn.execute("BEGIN")  # one consistent snapshot for the whole read
-        try:
-            yield conn.cursor()
-        finally:
-            conn.execute("COMMIT")
+        with self._faults("reading"):
+            conn = self._conn()
+            conn.execute("BEGIN")  # one consistent snapshot for the whole read
+            try:
+                yield conn.cursor()
+                conn.execute("COMMIT")
+            except BaseException:
+                self._end(conn)
+                raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -377,30 +512,83 @@ class GeoPackageStore(SqlStoreLogic):
     # -- housekeeping ----------------------------------------------------------------------------
     def data_version(self) -> str:
         """Changes whenever stored data changes (a cache key for the app)."""
-        row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'revision'").fetchone()
+        with self._faults("reading"):
+            row = self._conn().execute("SELECT value FROM p4gn_meta WHERE key = 'revision'").fetchone()
         return f"gpkg:{self.path}:{row[0]}"
 
     def check_integrity(self) -> list[str]:
-        """SQLite's integrity check plus the GeoPackage bookkeeping; an empty list means sound."""
+        """SQLite's integrity check plus the GeoPackage bookkeeping; an empty list means sound.
+
+        A file so damaged that SQLite stops the check is reported as a problem, not raised."""
         conn = self._conn()
-        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        with self._faults("checking"):
+            conn.execute("BEGIN")  # the counts from one snapshot, even while others write
+            try:
+                return _integrity_problems(conn)
+            finally:
+                self._end(conn)
+
+    def backup(self, out: str) -> None:
+        """A consistent copy while others write (SQLite's online backup API), as one self-contained file.
+
+        The copy is written beside ``out`` as ``.<name>.partial`` and must pass the integrity check before
+        it replaces ``out``; on any failure (a damaged store, a full disk) nothing is left behind and an
+        earlier file at ``out`` is kept."""
+        out = Path(out)
+        tmp = out.with_name(f".{out.name}.partial")
+        kept = f"; {out} is unchanged" if out.exists() else ""
+        try:
+            tmp.unlink(missing_ok=True)
+            dst = sqlite3.connect(tmp)
+            try:
+                self._conn().backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                problems = _integrity_problems(dst)
+            finally:
+                dst.close()
+            if problems:
+                msg = (f"the store file {self.path} fails its integrity check ({'; '.join(problems[:3])}): no "
+                       f"backup was written{kept}. The store is damaged: stop writing to it, keep a copy of it "
+                       f"for inspection and {_RESTORE_HINT.format(path=self.path)}")
+                raise FaultError(msg)
+            os.replace(tmp, out)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error):
+                raise self._backup_fault(exc, out, kept) from exc
+            if isinstance(exc, OSError):
+                raise os_fault(exc, doing="writing the backup") from exc
+            raise
+
+    def _backup_fault(self, exc: sqlite3.Error, out: Path, kept: str) -> FaultError:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if is_damaged(exc):
+            return sqlite_fault(exc, self.path, "making a backup")
+        if name.startswith("SQLITE_FULL") or "disk is full" in str(exc) or _low_space(out.parent):
+            msg = (f"the disk holding {out} is full (writing the backup: {exc}): no backup was written{kept}; "
+                   "free space on that disk or write the backup to another disk")
+        elif name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+            msg = (f"cannot write the backup {out} (writing the backup: {exc}): no backup was written{kept}; "
+                   "choose a folder this user can write to")
+        else:
+            return sqlite_fault(exc, self.path, "making a backup")
+        return FaultError(msg)
+
+
+def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """What ``PRAGMA integrity_check`` and the GeoPackage bookkeeping find wrong on ``conn``'s file."""
+    problems: list[str] = []
+    try:
+        problems += [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         for table in ("interventions", "sites"):
             n = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             fc = conn.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = ?", (table,)).fetchone()[0]
             rt = conn.execute(f'SELECT count(*) FROM "rtree_{table}_geom"').fetchone()[0]
             if not n == fc == rt:
                 problems.append(f"{table}: {n} rows, feature_count {fc}, {rt} spatial index entries")
-        return problems
-
-    def backup(self, out: str) -> None:
-        """A consistent copy while others write (SQLite's online backup API), as one self-contained file."""
-        out = Path(out)
-        tmp = out.with_name(f".{out.name}.partial")
-        tmp.unlink(missing_ok=True)
-        dst = sqlite3.connect(tmp)
-        try:
-            self._conn().backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dst.close()
-        os.replace(tmp, out)
+    except sqlite3.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+        problems.append(f"SQLite stopped the check: {exc}")
+    return problems
