@@ -50,7 +50,7 @@ import shapely
 import shapely.geometry
 
 from . import __version__, settings
-from ._errors import P4gnError
+from ._errors import P4gnError, os_fault
 from .filters import Filters
 from .importers import neutralise
 
@@ -331,8 +331,9 @@ def export_records(
             _write_gpkg(table, tmp)
         os.replace(tmp, out)
     except OSError as exc:
-        msg = f"cannot write {out}: {exc.strerror or exc}"
-        raise P4gnError(msg) from exc
+        if exc.filename is None or str(exc.filename) == str(tmp):
+            exc.filename = str(out)  # name the file the user asked for, not the temporary one
+        raise os_fault(exc, doing=f"writing the {fmt} export") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return len(table)

@@ -40,7 +40,7 @@ import shapely
 from folium.template import Template
 
 from . import __version__, assets, coverage, maps, settings
-from ._errors import P4gnError
+from ._errors import P4gnError, os_fault
 from .filters import Filters
 from .maps import esc
 from .render.elements import Raw, SafeElement, page_template
@@ -539,6 +539,12 @@ def export_html(
     if out is not None:
         out = Path(out)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
+        try:
+            tmp.write_text(page, encoding="utf-8")
+            tmp.replace(out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.filename is None or str(exc.filename) == str(tmp):
+                exc.filename = str(out)
+            raise os_fault(exc, doing="writing the HTML map") from exc
     return page

@@ -156,6 +156,17 @@ def test_backup_to_a_full_disk_leaves_no_partial_and_keeps_the_earlier_backup(tm
     assert earlier.read_bytes() == b"the earlier backup"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "html"])
+def test_export_to_a_full_disk_leaves_nothing_and_says_so(tmpfs, cli, sound, fmt):
+    disk = tmpfs("64k")
+    out = disk / f"out.{fmt}"
+    rc, _, err = cli("export", fmt, out, "--store", sound)
+    assert rc == 1, err
+    assert f"the disk holding {out} is full" in err and "free space on that disk" in err
+    assert "Traceback" not in err
+    assert list(disk.iterdir()) == []  # no partial file left behind
+
+
 def test_postgis_backup_to_a_full_disk_leaves_no_partial(tmpfs, cli, pg_url, boundaries, taxonomy):
     from tests.integration.conftest import pg_schema_url
 
