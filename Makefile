@@ -22,7 +22,7 @@ install: $(BIN)/.installed-run
 run: $(BIN)/.installed-run
 	$(BIN)/geo-p4gn boundaries
 	$(BIN)/geo-p4gn init
-	$(BIN)/python -m geo_p4gn.assets --install static
+	$(BIN)/python -m geo_p4gn.render.assets --install static
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.enableStaticServing true \
 		--browser.gatherUsageStats false
 

@@ -17,10 +17,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo_p4gn import auth, maps, services, settings
+from geo_p4gn import services, settings
 from geo_p4gn._errors import ConflictError, NotFoundError, P4gnError
 from geo_p4gn.records import new_id
-from geo_p4gn.render import elements
+from geo_p4gn.render import elements, maps
 from geo_p4gn_app import data, mapview, views
 from geo_p4gn_app.session import Context, act, current, error
 from geo_p4gn_app.text import md
@@ -222,7 +222,7 @@ def saved_panel(ctx: Context, rec) -> None:
 
 # -- own recent entries ------------------------------------------------------------------------------------
 def recent_entries(ctx: Context, own: pd.DataFrame, point: dict | None, point_ok: bool) -> None:
-    days = auth.own_edit_days
+    days = settings.own_edit_days
     st.subheader(ctx.t("my_recent", days=days))
     if not len(own):
         st.caption(ctx.t("my_recent_none", days=days))
@@ -286,7 +286,7 @@ def main(ctx: Context) -> None:
     st.title(ctx.t("catat_title"))
     v = ctx.view()
     sites = data.sites(v, ctx.user)
-    own = data.own_recent(v, ctx.user, auth.own_edit_days)
+    own = data.own_recent(v, ctx.user, settings.own_edit_days)
     fid = form_id()
     point = st.session_state.get("catat_point")
 

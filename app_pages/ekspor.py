@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo_p4gn import maps
+from geo_p4gn.render import maps
 from geo_p4gn_app import data, downloads, filter_panel, views
 from geo_p4gn_app.session import Context, current
 

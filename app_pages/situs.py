@@ -13,9 +13,9 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from geo_p4gn import maps, services, settings
+from geo_p4gn import services, settings
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.render import elements
+from geo_p4gn.render import elements, maps
 from geo_p4gn_app import data, mapview, views
 from geo_p4gn_app.session import Context, current, error
 

@@ -2,12 +2,12 @@
 
 Usage: ``python bench/bench_export_size.py [--sizes 1000 10000 1000000] [--sites 6 400]``
 (``GEO_P4GN_BOUNDARY_MIRROR`` as for the tests). For each number of records and of sites it prints the size
-of :func:`geo_p4gn.export_html.render_export` (internal and ``--public``) and of the same map built the
+of :func:`geo_p4gn.render.html.render_export` (internal and ``--public``) and of the same map built the
 plain folium way in the same run, from the same coverage tables: ``folium.GeoJson`` of the kelurahan with
 their coverage columns, a ``GeoJsonTooltip``, ``CircleMarker`` + ``Popup`` per site and per type and
 kelurahan, a branca colour scale and a ``LayerControl``, saved with ``Map.save``. That file is small
 because Leaflet, jQuery, Bootstrap, Font Awesome and d3 stay on their CDNs: it is blank offline. The same
-plain map put through :func:`geo_p4gn.assets.offline_html` (assets inlined, Bootstrap and Font Awesome left
+plain map put through :func:`geo_p4gn.render.assets.offline_html` (assets inlined, Bootstrap and Font Awesome left
 out) is the fair comparison for "opens offline".
 
 The budget is 2 MB with the 267 kelurahan, the sites and 10k records; the size must not grow with the
@@ -32,10 +32,11 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_coverage import synthetic
 
-from geo_p4gn import assets, coverage, maps
+from geo_p4gn import coverage
 from geo_p4gn.boundaries import load_boundaries
-from geo_p4gn.export_html import render_export
 from geo_p4gn.filters import Filters
+from geo_p4gn.render import assets, maps
+from geo_p4gn.render.html import render_export
 from geo_p4gn.taxonomy import load_taxonomy
 
 BUDGET = 2_000_000

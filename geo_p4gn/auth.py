@@ -14,7 +14,7 @@ Three modes (:func:`auth_mode`):
     refused sign-in never says whether the account exists or is locked.
 ``single``
     Neither is configured and there is no users file at all: one person on a laptop,
-    :data:`geo_p4gn.services.SINGLE_USER` (an admin). The app must label it clearly. A users file that
+    :data:`geo_p4gn.identity.SINGLE_USER` (an admin). The app must label it clearly. A users file that
     lists only provider identities while no provider is configured is refused (the app does not start). With a PostGIS store (a server) this mode is refused unless
     ``GEO_P4GN_SINGLE_USER=1`` says it is intended.
 
@@ -63,12 +63,10 @@ from typing import Any
 
 from . import settings
 from ._errors import P4gnError, PermissionDenied, ValidationError
-from .services import ROLES, SINGLE_USER, User
+from .identity import ROLES, SINGLE_USER, User
 
 #: The users file.
 users_path: Path = Path(os.environ.get("GEO_P4GN_USERS", settings.data_dir / "users.toml"))
-#: Days during which field teams may correct or delete their own records.
-own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
 #: Allow the single-user mode with a PostGIS store.
 allow_single_user_server: bool = os.environ.get("GEO_P4GN_SINGLE_USER", "") == "1"
 #: Trust an ``email`` claim without ``email_verified``.
@@ -395,7 +393,7 @@ def auth_mode(*, oidc_configured: bool, store_url: str | None = None,
 
 def cli_user(as_name: str | None = None, *, path: str | os.PathLike | None = None) -> User:
     """Who the ``geo-p4gn`` command acts as: ``--as NAME`` (or ``GEO_P4GN_USER``), looked up in the users
-    file; with no users file at all, :data:`~geo_p4gn.services.SINGLE_USER`.
+    file; with no users file at all, :data:`~geo_p4gn.identity.SINGLE_USER`.
 
     The command runs with the operator's own access to the store file or database, which is the real
     boundary on a server; the role check makes the command give the same answers as the app and puts

@@ -17,6 +17,8 @@ GEO_P4GN_TILES
     no background, which works offline.
 GEO_P4GN_TILES_ATTRIBUTION
     Attribution text shown for that tile layer.
+GEO_P4GN_OWN_EDIT_DAYS
+    Days during which field teams may correct or delete their own records (default 7).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ cache_dir: Path = Path(os.environ.get("GEO_P4GN_CACHE", data_dir / "boundaries" 
 store_url: str = os.environ.get("GEO_P4GN_STORE", str(data_dir / "interventions" / "p4gn.gpkg"))
 tiles: str = os.environ.get("GEO_P4GN_TILES", "")
 tiles_attribution: str = os.environ.get("GEO_P4GN_TILES_ATTRIBUTION", "")
+#: Days during which field teams may correct or delete their own records.
+own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
 
 #: Metric CRS for distances and areas in Jakarta (UTM zone 48S).
 metric_crs: str = "EPSG:32748"

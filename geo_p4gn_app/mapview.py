@@ -1,11 +1,11 @@
 """Showing folium maps in the app with ``st_folium``, fully offline.
 
 Offline: Streamlit serves ``./static`` at ``/app/static`` (``server.enableStaticServing``);
-``python -m geo_p4gn.assets --install static`` (run by ``make run``, and by :func:`ensure_static` when the
+``python -m geo_p4gn.render.assets --install static`` (run by ``make run``, and by :func:`ensure_static` when the
 folder is missing) copies Leaflet, its plugins, jQuery and d3 there from the XStatic packages.
-:func:`geo_p4gn.assets.use_local_assets` points every element's ``default_js``/``default_css`` at those
+:func:`geo_p4gn.render.assets.use_local_assets` points every element's ``default_js``/``default_css`` at those
 copies. ``st_folium`` also hard-codes two d3 CDN URLs whenever the map holds a branca ``ColorMap``; the maps
-of :mod:`geo_p4gn.maps` draw their legend themselves and hold none, and :func:`check_offline` refuses a
+of :mod:`geo_p4gn.render.maps` draw their legend themselves and hold none, and :func:`check_offline` refuses a
 map that would load anything from another host (the d3 case included) before it reaches the browser.
 
 ``streamlit_folium.st_folium`` is looked up on the module at call time, so tests can patch it
@@ -33,7 +33,8 @@ import streamlit_folium
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geo_p4gn import assets, maps, settings
+from geo_p4gn import settings
+from geo_p4gn.render import assets, maps
 from geo_p4gn.render.elements import SafeElement
 
 #: The folder Streamlit serves at /app/static (next to app.py).
@@ -109,7 +110,7 @@ def show(m, *, key: str, returned: tuple[str, ...] = (), feature_groups=None, he
 
 
 def base_map(**kw) -> folium.Map:
-    """:func:`geo_p4gn.maps.base_map` with the configured background tiles (none by default)."""
+    """:func:`geo_p4gn.render.maps.base_map` with the configured background tiles (none by default)."""
     return maps.base_map(tiles=settings.tiles, attribution=settings.tiles_attribution, **kw)
 
 
@@ -220,7 +221,7 @@ _LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
 
 def level_geometry_url(areas) -> str | None:
     """:func:`geometry_url` of the level ``areas`` belong to (all of one level), for
-    :func:`geo_p4gn.maps.coverage_map`; None (embed them) when that cannot be told."""
+    :func:`geo_p4gn.render.maps.coverage_map`; None (embed them) when that cannot be told."""
     if "code" not in areas or not len(areas):
         return None
     levels = {_LEVEL_OF_LENGTH.get(n) for n in areas["code"].astype(str).str.len().unique()}
@@ -277,7 +278,7 @@ class ClusterAssets(JSCSSMixin, SafeElement):
 
 
 class PointsLayer(JSCSSMixin, maps.DataLayer):
-    """A :class:`geo_p4gn.maps.DataLayer` of points drawn as circle markers grouped by Leaflet.markercluster.
+    """A :class:`geo_p4gn.render.maps.DataLayer` of points drawn as circle markers grouped by Leaflet.markercluster.
 
     Same allow-listed properties and the same safe tooltips (``_t``, built with textContent) as its parent;
     the markercluster assets are rewritten to the local copies by :func:`prepare` like any other plugin's.

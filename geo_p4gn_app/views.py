@@ -62,7 +62,7 @@ def site_points(sites: gpd.GeoDataFrame) -> np.ndarray:
 
 def site_markers(sites: gpd.GeoDataFrame, lang: str, completeness: pd.Series | None = None,
                  site_table: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """The frame :func:`geo_p4gn.maps.site_layer` draws: label, popup sections, completeness, point.
+    """The frame :func:`geo_p4gn.render.maps.site_layer` draws: label, popup sections, completeness, point.
 
     ``completeness`` (indexed by site id, 0..1) colours the markers; ``site_table`` (a coverage table at
     the site level) adds the popup's numbers.

@@ -11,7 +11,7 @@ the server: a site named ``Probe {{7*7}}`` showed as "Probe 49", and ``{% ... %}
 Escaping does not close that class of hole; structure does. Every element of this project derives from
 :class:`SafeElement`, whose ``render`` places each macro's output into the page as :class:`Raw` text: a
 child that returns its text as it is and is never compiled. The macros themselves are fixed strings written
-here; user data reaches them only as JSON values (:func:`geo_p4gn.maps.to_js`) that the page's own script
+here; user data reaches them only as JSON values (:func:`geo_p4gn.render.maps.to_js`) that the page's own script
 reads and writes with ``textContent``. The folium classes the project needs (the map, the layer control,
 feature groups and the vector shapes of the capture pages) come as safe subclasses below; folium's own
 helper children that they create (``ElementAddToElement``, ``FitBounds``) hold only generated names and
@@ -90,7 +90,7 @@ class LayerSwitch(folium.LayerControl, SafeElement):
     """folium's layer control, rendered by :class:`SafeElement`.
 
     Leaflet writes layer names with ``innerHTML``: every layer of this project escapes its name
-    (:func:`geo_p4gn.maps.esc`) when it is made.
+    (:func:`geo_p4gn.render.maps.esc`) when it is made.
     """
 
 

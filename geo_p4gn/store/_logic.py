@@ -389,6 +389,20 @@ class SqlStoreLogic:
             self._insert_audit(cur, [(entity, entity_id, action, user, utcnow(), dumps(before), dumps(after))])
             self._bump_revision(cur)
 
+    def mark_restored(self, *, backup: str, safety_copy: str | None, previous: int, user: str) -> int:
+        """After :mod:`geo_p4gn.store.restore` wrote a backup into this store: move the revision past both
+        the restored one and ``previous`` (the store's before the restore), so caches keyed on
+        :meth:`data_version` never serve the old data, and write the restore to the audit log. Returns the
+        new revision."""
+        with self._write() as cur:
+            cur.execute("SELECT value FROM p4gn_meta WHERE key = 'revision'")
+            new = max(int(cur.fetchone()[0]), int(previous)) + 1
+            cur.execute(f"UPDATE p4gn_meta SET value = {self._PH} WHERE key = 'revision'", (str(new),))
+            after = json.dumps({"backup": backup, "safety_copy": safety_copy, "revision": new}, sort_keys=True,
+                               ensure_ascii=False)
+            self._insert_audit(cur, [("store", "store", "restore", user, utcnow(), None, after)])
+        return new
+
     # -- sites ---------------------------------------------------------------------------------
     def upsert_site(self, site: dict, *, user: str) -> str:
         """Add or edit a site (validated, kelurahan assigned); every change is audited."""

@@ -10,9 +10,10 @@ import uuid
 import pytest
 import shapely
 
-from geo_p4gn import coverage, maps
+from geo_p4gn import coverage
 from geo_p4gn.filters import Filters
 from geo_p4gn.records import Intervention
+from geo_p4gn.render import maps
 from geo_p4gn_app import mapview
 from tests.app.conftest import open_app, texts
 

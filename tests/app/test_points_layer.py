@@ -15,9 +15,9 @@ import pytest
 import shapely
 import streamlit_folium
 
-from geo_p4gn import maps
 from geo_p4gn.filters import Filters
 from geo_p4gn.records import Intervention
+from geo_p4gn.render import maps
 from geo_p4gn.services import User
 from geo_p4gn_app import data, mapview
 from geo_p4gn_app.i18n import t

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 import streamlit_folium
 
-from geo_p4gn.maps import to_js
+from geo_p4gn.render.maps import to_js
 from tests.app.conftest import open_app
 from tests.integration.test_template_injection import EVALUATED
 from tests.template_spy import MARK, MARKED, compiled_sources, tainted

@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 from geo_p4gn import cli
-from geo_p4gn.export_html import MAX_ORGANISATIONS, render_export
 from geo_p4gn.filters import Filters
+from geo_p4gn.render.html import MAX_ORGANISATIONS, render_export
 from geo_p4gn.taxonomy import Taxonomy, Term
 from tests.conftest import CHROMIUM_ARGS, PAYLOADS
 
@@ -294,7 +294,7 @@ def test_english_and_metrics(tmp_path, frames, boundaries, taxonomy):
 
 
 def test_empty_store_tiles_and_cited_sources(tmp_path, frames, boundaries, taxonomy):
-    from geo_p4gn.assets import external_loads
+    from geo_p4gn.render.assets import external_loads
 
     empty = {c: [] for c in ("date", "type_key", "actor_key", "kelurahan_code")}
     _, page = _export(tmp_path, "empty.html", gpd.GeoDataFrame(empty), None, boundaries, taxonomy)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from geo_p4gn import P4gnError, services
-from geo_p4gn.cli_admin import restore_from
+from geo_p4gn.store.restore import restore_from
 from geo_p4gn.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

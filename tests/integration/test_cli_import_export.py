@@ -14,8 +14,8 @@ import pytest
 
 from geo_p4gn import cli
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.export_data import INTERNAL_COLUMNS, PUBLIC_COLUMNS, export_records
 from geo_p4gn.importers import import_file
+from geo_p4gn.render.data import INTERNAL_COLUMNS, PUBLIC_COLUMNS, export_records
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
 
@@ -230,7 +230,7 @@ def test_cli_export_html_is_delegated(gpkg, tmp_path):
 
 
 def test_progress_bar_on_a_terminal(gpkg, monkeypatch, capsys):
-    import geo_p4gn.cli_data as cd
+    import geo_p4gn.cli.data as cd
 
     monkeypatch.setattr(cd, "PROGRESS_ROWS", 1)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_p4gn import cli, cli_coverage
+from geo_p4gn import cli
 from geo_p4gn import coverage as cov
+from geo_p4gn.cli import coverage as cli_coverage
 from geo_p4gn.filters import Filters
 from geo_p4gn.records import FIELDS
 from geo_p4gn.sites import seed_sites

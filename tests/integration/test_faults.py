@@ -191,8 +191,7 @@ def test_postgis_backup_to_a_full_disk_leaves_no_partial(tmpfs, cli, pg_url, bou
 ])
 def test_main_is_the_one_place_that_turns_any_fault_into_a_message(monkeypatch, cli, tmp_path, fault, message):
     """A fault no command handled still ends as a message and exit status 1; a bug still raises."""
-    from geo_p4gn import cli_coverage
-
+    from geo_p4gn.cli import coverage as cli_coverage
     def boom(args):
         raise fault
 

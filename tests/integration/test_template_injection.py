@@ -21,7 +21,7 @@ import pytest
 
 from geo_p4gn import cli, services
 from geo_p4gn._errors import PermissionDenied
-from geo_p4gn.maps import to_js
+from geo_p4gn.render.maps import to_js
 from geo_p4gn.store import open_store
 from tests.conftest import PAYLOADS
 from tests.template_spy import MARKED, PAYLOAD_NOTE, compiled_sources, tainted

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sys
 import types
 import uuid
 
@@ -18,7 +17,7 @@ import pytest
 import shapely
 
 import geo_p4gn
-from geo_p4gn import NotFoundError, PermissionDenied, auth, cli, services
+from geo_p4gn import NotFoundError, PermissionDenied, auth, cli, services, settings
 from geo_p4gn.records import validate_record
 from geo_p4gn.services import User
 from geo_p4gn.store import open_store
@@ -83,12 +82,10 @@ def world(template, tmp_path, boundaries, taxonomy, monkeypatch):
         calls.append(("html", public))
         return "<html></html>"
 
-    fake = types.ModuleType("geo_p4gn.export_data")
-    fake.export_records = fake_export_records
-    monkeypatch.setitem(sys.modules, "geo_p4gn.export_data", fake)
-    monkeypatch.setattr(geo_p4gn, "export_data", fake, raising=False)
-    import geo_p4gn.export_html as eh
+    import geo_p4gn.render.data as ed
+    import geo_p4gn.render.html as eh
 
+    monkeypatch.setattr(ed, "export_records", fake_export_records)
     monkeypatch.setattr(eh, "export_html", fake_export_html)
     store = open_store(str(tmp_path / "store.gpkg"), boundaries=boundaries, taxonomy=taxonomy)
     csv = tmp_path / "import.csv"
@@ -226,7 +223,7 @@ def test_field_team_edits_only_within_the_window(world):
     user = USERS["petugas"]
     rec = world.store.get(IDS["petugas"])
     made = dt.datetime.fromisoformat(rec.created_at)
-    assert auth.own_edit_days == 7
+    assert settings.own_edit_days == 7
     inside = made + dt.timedelta(days=7) - dt.timedelta(seconds=1)
     outside = made + dt.timedelta(days=7, seconds=1)
     services.authorize(user, "edit_own", record=rec, now=inside)

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_p4gn import assets, maps
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.export_html import allowed_records, allowed_sites
+from geo_p4gn.render import assets, maps
+from geo_p4gn.render.html import allowed_records, allowed_sites
 from tests.conftest import HTML_PAYLOADS as BROWSER_PAYLOADS
 
 PAYLOADS = (*BROWSER_PAYLOADS, "\u2028\u2029&amp;</SCRIPT >")

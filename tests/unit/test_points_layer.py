@@ -13,7 +13,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo_p4gn import maps
+from geo_p4gn.render import maps
 from geo_p4gn_app import data, mapview
 
 HOSTILE = ("<img src=x onerror=alert(1)>", "${alert(1)}", "</script>", "\\`;window.__pwned=4;`",

@@ -18,8 +18,7 @@ import streamlit_folium
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_p4gn import assets, maps
-from geo_p4gn.render import elements
+from geo_p4gn.render import assets, elements, maps
 from tests.payloads import PAYLOADS, TEMPLATE_PAYLOADS
 from tests.template_spy import MARK, compiled_sources, tainted
 

@@ -1,6 +1,6 @@
 """``geo-p4gn coverage`` and ``geo-p4gn gaps``: thin entry points over :func:`geo_p4gn.services.coverage_table`
 and :func:`geo_p4gn.services.gap_list`, which check that the user (``--as NAME``, see
-:mod:`geo_p4gn.cli_admin`) may read every record: planners, managers and admins.
+:mod:`geo_p4gn.cli.admin`) may read every record: planners, managers and admins.
 
 The store is chosen as in the other commands (``--store`` or ``GEO_P4GN_STORE``) and opened only once the
 role is known to allow it; the boundaries and the taxonomy are the project's. Output is CSV (one header row, empty cells for NA, ISO dates) or JSON (a list
@@ -16,16 +16,16 @@ import sys
 import numpy as np
 import pandas as pd
 
-from . import coverage, services, settings
-from ._errors import P4gnError
-from .cli_admin import add_user_argument, cli_user
-from .filters import add_filter_arguments, filters_from_args
-from .records import parse_date
+from .. import coverage, services, settings
+from .._errors import P4gnError
+from ..filters import add_filter_arguments, filters_from_args
+from ..records import parse_date
+from .common import add_user_argument, cli_user
 
 
 def _open_store(url: str):
     try:
-        from .store import open_store
+        from ..store import open_store
     except ImportError as exc:  # the store package is written separately
         msg = f"cannot open the store {url!r}: geo_p4gn.store.open_store is not available ({exc})"
         raise P4gnError(msg) from exc
@@ -33,13 +33,13 @@ def _open_store(url: str):
 
 
 def _load_areas() -> pd.DataFrame:
-    from .boundaries import load_boundaries
+    from ..boundaries import load_boundaries
 
     return load_boundaries().kelurahan
 
 
 def _load_taxonomy():
-    from .taxonomy import load_taxonomy
+    from ..taxonomy import load_taxonomy
 
     return load_taxonomy()
 

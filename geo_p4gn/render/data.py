@@ -49,10 +49,10 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from . import __version__, settings
-from ._errors import P4gnError, os_fault
-from .filters import Filters
-from .importers import neutralise
+from .. import __version__, settings
+from .._errors import P4gnError, os_fault
+from ..filters import Filters
+from ..importers import neutralise
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 
@@ -289,13 +289,13 @@ def export_records(
     if taxonomy is None:
         taxonomy = getattr(source, "taxonomy", None)
         if taxonomy is None:
-            from .taxonomy import load_taxonomy
+            from ..taxonomy import load_taxonomy
 
             taxonomy = load_taxonomy()
     if boundaries is None:
         boundaries = getattr(source, "boundaries", None)
         if boundaries is None:
-            from .boundaries import load_boundaries
+            from ..boundaries import load_boundaries
 
             boundaries = load_boundaries()
     if hasattr(source, "list") and hasattr(source, "list_sites"):

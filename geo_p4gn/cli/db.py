@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from . import services, settings
-from ._errors import ValidationError
-from .cli_admin import add_user_argument, cli_user
+from .. import services, settings
+from .._errors import ValidationError
+from .common import add_store_argument, add_user_argument, cli_user
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
-    from .store import open_store
+    from ..store import open_store
 
     user = cli_user(args)
     services.authorize(user, "manage_database")  # before opening anything
@@ -28,8 +28,6 @@ def _cmd_grant(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    from .cli import add_store_argument
-
     p = subparsers.add_parser("db", help="PostGIS housekeeping")
     sub = p.add_subparsers(dest="db_command", required=True)
     g = sub.add_parser(

@@ -5,7 +5,7 @@
 metric with its legend, kecamatan and kota outlines, the sites coloured by type completeness, a toggle per
 intervention type, a title with the filters and the period, the date it was made, the data sources with
 their licences, a table per site and the type x actor matrix. Every number comes from
-:mod:`geo_p4gn.coverage`; Leaflet and the styles are inlined by :func:`geo_p4gn.assets.offline_html`, so the
+:mod:`geo_p4gn.coverage`; Leaflet and the styles are inlined by :func:`geo_p4gn.render.assets.offline_html`, so the
 file loads nothing from any host (a background tile layer only when the caller asks for one).
 
 What leaves the store (the allow-list)
@@ -39,11 +39,12 @@ import pandas as pd
 import shapely
 from folium.template import Template
 
-from . import __version__, assets, coverage, maps, settings
-from ._errors import P4gnError, os_fault
-from .filters import Filters
+from .. import __version__, coverage, settings
+from .._errors import P4gnError, os_fault
+from ..filters import Filters
+from . import assets, maps
+from .elements import Raw, SafeElement, page_template
 from .maps import esc
-from .render.elements import Raw, SafeElement, page_template
 
 #: The record columns an export reads (they feed geo_p4gn.coverage); every other column is dropped on entry.
 RECORD_COLUMNS = ("date", "end_date", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code",
@@ -428,7 +429,7 @@ def render_export(
     filters : the window and the other filters (default: everything)
     public : generalise sites to their kelurahan and drop free text
     lang : ``"id"`` (Bahasa Indonesia, default) or ``"en"``
-    metric : the choropleth's metric, a key of :data:`geo_p4gn.maps.METRICS`
+    metric : the choropleth's metric, a key of :data:`geo_p4gn.render.maps.METRICS`
     tiles : a background tile URL template (default none: the file then loads nothing from any host)
     as_of : the day "days since last" counts to; made : the time stamp shown (default now)
     """
@@ -523,8 +524,8 @@ def export_html(
     Returns the page. With a store, the records are read once with every filter but the window start
     (coverage looks back past it for "last intervention") and the sites with ``list_sites()``.
     """
-    from .boundaries import load_boundaries
-    from .taxonomy import load_taxonomy
+    from ..boundaries import load_boundaries
+    from ..taxonomy import load_taxonomy
 
     boundaries = boundaries or load_boundaries()
     taxonomy = taxonomy or load_taxonomy()

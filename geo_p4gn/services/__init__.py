@@ -9,7 +9,7 @@ Roles
 -----
 ``petugas`` (field team)
     records interventions; corrects or deletes their OWN records created within the last
-    :data:`geo_p4gn.auth.own_edit_days` days; sees their own records and the site registry.
+    :data:`geo_p4gn.settings.own_edit_days` days; sees their own records and the site registry.
 ``perencana`` (planner)
     reads everything; exports for internal use (not the public exports).
 ``pimpinan`` (manager)
@@ -39,160 +39,24 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from ._errors import NotFoundError, PermissionDenied, ValidationError
-from .filters import Filters
-from .records import Intervention, validate_record
-
-#: Roles, in increasing order of power, with their English descriptions.
-ROLES: Mapping[str, str] = MappingProxyType({
-    "petugas": "field team",
-    "perencana": "planner",
-    "pimpinan": "manager",
-    "admin": "administrator",
-})
-
-#: Every action, with the phrase used in refusals ("... may not <phrase>").
-ACTIONS: Mapping[str, str] = MappingProxyType({
-    "record": "record interventions",
-    "read_own": "see their own records",
-    "read_sites": "see the site registry",
-    "edit_own": "correct this record",
-    "delete_own": "delete this record",
-    "edit_any": "edit records made by others",
-    "delete_any": "delete records made by others",
-    "restore": "restore deleted records",
-    "read": "read all records",
-    "export": "export data for internal use",
-    "export_public": "make public exports",
-    "import": "import files",
-    "manage_sites": "change the site registry",
-    "manage_users": "manage users and roles",
-    "manage_taxonomy": "change the taxonomy",
-    "audit_read": "read the audit log",
-    "backup": "make backups",
-    "restore_backup": "restore the store from a backup",
-    "manage_database": "grant database roles",
-})
-
-_FIELD = frozenset({"record", "read_own", "read_sites", "edit_own", "delete_own"})
-_PLANNER = frozenset({"read", "read_own", "read_sites", "export"})
-_MANAGER = _PLANNER | {"export_public", "manage_sites", "import"}
-
-#: Which role may do which action (the whole permission matrix).
-ROLE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "petugas": _FIELD,
-    "perencana": _PLANNER,
-    "pimpinan": _MANAGER,
-    "admin": frozenset(ACTIONS),
-})
-
-#: Actions that are about one record and need it (``record=``) to be decided.
-OWN_ACTIONS = frozenset({"edit_own", "delete_own"})
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,253}")
-
-
-@dataclasses.dataclass(frozen=True)
-class User:
-    """A verified identity and its role. ``name`` is what the audit log records as "who"."""
-
-    name: str
-    role: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
-            msg = (f"user name {self.name!r}: 1-254 characters, letters, digits and . _ @ + - "
-                   "(starting with a letter or digit)")
-            raise PermissionDenied(msg)
-        if self.role not in ROLES:
-            msg = f"user {self.name}: unknown role {self.role!r} (roles: {', '.join(ROLES)})"
-            raise PermissionDenied(msg)
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.role}, {ROLES[self.role]})"
-
-
-#: The user of the clearly labelled single-user laptop mode (no OIDC, no local accounts configured).
-SINGLE_USER = User("pengguna-lokal", "admin")
-
-
-# -- permission checks ---------------------------------------------------------------------------
-def _created_at(record: Intervention) -> dt.datetime | None:
-    if not record.created_at:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(record.created_at))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def authorize(user: User, action: str, *, record: Intervention | None = None,
-              now: dt.datetime | None = None) -> None:
-    """Return when ``user`` may do ``action``; raise :class:`~geo_p4gn.PermissionDenied` saying why not.
-
-    ``edit_own`` and ``delete_own`` need the ``record``: allowed when the user made it
-    (``created_by == user.name``) less than :data:`geo_p4gn.auth.own_edit_days` days before ``now``
-    (default: the current time). Unknown actions and roles are refused.
-    """
-    from . import auth
-
-    if not isinstance(user, User):
-        msg = f"no signed-in user (got {type(user).__name__}); sign in first"
-        raise PermissionDenied(msg)
-    if action not in ACTIONS:
-        msg = f"unknown action {action!r}: refused"
-        raise PermissionDenied(msg)
-    allowed = ROLE_ACTIONS.get(user.role, frozenset())
-    if action not in allowed:
-        msg = f"{user.label} may not {ACTIONS[action]}"
-        raise PermissionDenied(msg)
-    if action in OWN_ACTIONS:
-        if record is None:
-            msg = f"{user.label}: {action} is decided per record, and no record was given"
-            raise PermissionDenied(msg)
-        if record.created_by != user.name:
-            msg = f"{user.label} may not {ACTIONS[action]}: record {record.id} was made by someone else"
-            raise PermissionDenied(msg)
-        created = _created_at(record)
-        now = now or dt.datetime.now(dt.UTC)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=dt.UTC)
-        window = dt.timedelta(days=auth.own_edit_days)
-        if created is None or not (now - window <= created <= now + dt.timedelta(minutes=5)):
-            msg = (f"{user.label} may not {ACTIONS[action]}: record {record.id} was made on "
-                   f"{record.created_at}, more than {auth.own_edit_days} days ago; ask an administrator")
-            raise PermissionDenied(msg)
-
-
-def can(user: User, action: str, *, record: Intervention | None = None, now: dt.datetime | None = None) -> bool:
-    """True when :func:`authorize` would allow it (for showing or hiding UI; the services still check)."""
-    try:
-        authorize(user, action, record=record, now=now)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def allowed_actions(user: User) -> frozenset[str]:
-    """The actions the user's role grants (``edit_own``/``delete_own`` still depend on the record)."""
-    return ROLE_ACTIONS.get(user.role, frozenset())
-
-
-def cache_scope(user: User) -> tuple[str, str]:
-    """What a cache of service results must include in its key: the role, and the name for field teams.
-
-    A field team sees only their own records, so their results differ per person; the other roles see
-    the same data as everyone else of their role.
-    """
-    return (user.role, user.name if "read" not in allowed_actions(user) else "*")
+from .._errors import NotFoundError, PermissionDenied, ValidationError
+from ..filters import Filters
+from ..identity import (  # noqa: F401 - the services are the door: callers take these from here too
+    ACTIONS,
+    OWN_ACTIONS,
+    ROLE_ACTIONS,
+    ROLES,
+    SINGLE_USER,
+    User,
+    allowed_actions,
+    authorize,
+    cache_scope,
+    can,
+)
+from ..records import Intervention, validate_record
 
 
 def _authorize_record_change(user: User, own: str, anyone: str, rec: Intervention,
@@ -339,9 +203,9 @@ def backup_store(store, user: User, out: str | Path) -> Path:
 def restore_store(user: User, backup: str | Path, target: str, *, boundaries=None, taxonomy=None,
                   safety_dir: str | Path | None = None) -> dict:
     """Replace the store at ``target`` by ``backup`` (admins), after checking the backup; the store as it
-    was is kept aside. See :func:`geo_p4gn.cli_admin.restore_from`."""
+    was is kept aside. See :func:`geo_p4gn.cli.admin.restore_from`."""
     authorize(user, "restore_backup")
-    from .cli_admin import restore_from
+    from ..store.restore import restore_from
 
     return restore_from(backup, target, user=user.name, boundaries=boundaries, taxonomy=taxonomy,
                         safety_dir=safety_dir)
@@ -361,7 +225,7 @@ def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters
                    as_of: dt.date | None = None, areas=None, taxonomy=None):
     """The coverage table of :func:`geo_p4gn.coverage.coverage_table` over the store (planners and up).
     ``areas`` (the kelurahan table) and ``taxonomy`` default to the store's."""
-    from . import coverage
+    from .. import coverage
 
     records, sites, filters = _coverage_inputs(store, user, filters)
     return coverage.coverage_table(records, sites, store.boundaries.kelurahan if areas is None else areas,
@@ -371,7 +235,7 @@ def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters
 def gap_list(store, user: User, filters: Filters | None = None, *, levels=("site", "kelurahan"),
              as_of: dt.date | None = None, areas=None, taxonomy=None):
     """The ranked gap list of :func:`geo_p4gn.coverage.gap_list` over the store (planners and up)."""
-    from . import coverage
+    from .. import coverage
 
     records, sites, filters = _coverage_inputs(store, user, filters)
     return coverage.gap_list(records, sites, store.boundaries.kelurahan if areas is None else areas,
@@ -391,7 +255,7 @@ def seed_store(store, user: User, *, starter: bool = True) -> dict[str, int]:
     Returns what was created (:func:`geo_p4gn.seed.seed_store`)."""
     for action in seed_actions(starter):
         authorize(user, action)
-    from . import seed
+    from .. import seed
 
     return seed.seed_store(store, starter=starter, user=user.name)
 
@@ -415,10 +279,10 @@ def import_file(store, user: User, path: str | Path, **kw: Any):
     checked first, by streaming, so a 1 GB file or a zip bomb is refused before any parser sees it.
     """
     authorize(user, "import")
-    from . import limits
+    from .. import limits
 
     limits.check_upload(path, name=kw.pop("name", None))
-    from . import importers
+    from .. import importers
 
     return importers.import_file(store, path, user=user.name, **kw)
 
@@ -429,10 +293,10 @@ def _export_action(public: bool) -> str:
 
 def export_records(store, user: User, out: str | Path, fmt: str, filters: Filters | None = None,
                    public: bool = False, **kw: Any):
-    """Write the (filtered) records as csv/xlsx/geojson/gpkg (:func:`geo_p4gn.export_data.export_records`;
+    """Write the (filtered) records as csv/xlsx/geojson/gpkg (:func:`geo_p4gn.render.data.export_records`;
     ``kw``: hxl, lang); returns the number of records written. ``public`` exports need ``export_public``."""
     authorize(user, _export_action(public))
-    from . import export_data
+    from ..render import data as export_data
 
     kw.setdefault("boundaries", store.boundaries)
     kw.setdefault("taxonomy", store.taxonomy)
@@ -441,11 +305,11 @@ def export_records(store, user: User, out: str | Path, fmt: str, filters: Filter
 
 def export_html(store, user: User, out: str | Path | None, filters: Filters | None = None, public: bool = False,
                 **kw: Any) -> str:
-    """The shareable HTML map (:func:`geo_p4gn.export_html.export_html`), written to ``out`` unless None;
+    """The shareable HTML map (:func:`geo_p4gn.render.html.export_html`), written to ``out`` unless None;
     returns the page. Internal maps need ``export``, public ones ``export_public``. ``kw``: lang, metric,
     tiles, as_of."""
     authorize(user, _export_action(public))
-    from . import export_html as _export_html
+    from ..render import html as _export_html
 
     kw.setdefault("boundaries", store.boundaries)
     kw.setdefault("taxonomy", store.taxonomy)
@@ -455,14 +319,14 @@ def export_html(store, user: User, out: str | Path | None, filters: Filters | No
 # -- users (delegates to auth) -------------------------------------------------------------------
 def add_user(user: User, name: str, role: str, *, password: str | None = None, path=None) -> None:
     authorize(user, "manage_users")
-    from . import auth
+    from .. import auth
 
     auth.add_user(name, role, password=password, path=path)
 
 
 def set_role(user: User, name: str, role: str, *, path=None) -> None:
     authorize(user, "manage_users")
-    from . import auth
+    from .. import auth
 
     auth.set_role(name, role, path=path)
 
@@ -471,21 +335,21 @@ def set_password(user: User, name: str, password: str, *, path=None) -> None:
     """Admins set anyone's password; everyone may change their own."""
     if name != user.name:
         authorize(user, "manage_users")
-    from . import auth
+    from .. import auth
 
     auth.set_password(name, password, path=path)
 
 
 def remove_user(user: User, name: str, *, path=None) -> None:
     authorize(user, "manage_users")
-    from . import auth
+    from .. import auth
 
     auth.remove_user(name, path=path)
 
 
 def list_users(user: User, *, path=None) -> list[User]:
     authorize(user, "manage_users")
-    from . import auth
+    from .. import auth
 
     return auth.list_users(path=path)
 
@@ -523,7 +387,7 @@ def _change_taxonomy(store, user: User, path, action: str, change):
     """Read the taxonomy file under a lock, ``change(text, taxonomy)`` -> ``(new_text, entity_id, before,
     after)``, check the result strictly (and that no used key goes), write it atomically, audit it, and
     give the store the new taxonomy. Returns the new taxonomy (the old one when nothing changed)."""
-    from . import taxonomy as tx
+    from .. import taxonomy as tx
 
     path = Path(path) if path else tx.taxonomy_path()
     with tx.locked(path):
@@ -556,7 +420,7 @@ def add_taxonomy_term(store, user: User, group: str, key: str, id_label: str, en
     the new :class:`~geo_p4gn.taxonomy.Term`.
     """
     authorize(user, "manage_taxonomy")
-    from . import taxonomy as tx
+    from .. import taxonomy as tx
 
     tx.check_group(group)
     term = tx.Term(key=tx.check_key(key), id=tx.check_label(id_label, f"{group} {key!r} label 'id'"),
@@ -580,7 +444,7 @@ def edit_taxonomy_labels(store, user: User, group: str, key: str, *, id_label: s
     """Change the labels (and whether forms offer it: ``active``) of one term (admins); its key never
     changes. Arguments left None stay as they are. Returns the term as it is now."""
     authorize(user, "manage_taxonomy")
-    from . import taxonomy as tx
+    from .. import taxonomy as tx
 
     tx.check_group(group)
     changes: dict[str, Any] = {}
@@ -618,7 +482,7 @@ def replace_taxonomy(store, user: User, toml_text: str, *, path: str | Path | No
     still be there: labels may change, keys in use never. Returns the new taxonomy.
     """
     authorize(user, "manage_taxonomy")
-    from . import taxonomy as tx
+    from .. import taxonomy as tx
 
     if not isinstance(toml_text, str) or len(toml_text) > MAX_TAXONOMY_CHARS:
         msg = f"the new taxonomy must be TOML text of at most {MAX_TAXONOMY_CHARS:,} characters"

@@ -9,7 +9,7 @@ repository. Two ways to use them:
   inline, CSS ``url()`` as data URIs, Leaflet's default marker icons as data URIs, and every CDN tag replaced
   or removed. It then checks that the page loads nothing from any host (:func:`external_loads`), except a
   tile layer the caller allows.
-- :func:`install_static` (``python -m geo_p4gn.assets --install static``) copies the files to
+- :func:`install_static` (``python -m geo_p4gn.render.assets --install static``) copies the files to
   ``static/vendor/`` for Streamlit's static serving, and :func:`use_local_assets` points a map's
   ``default_js`` / ``default_css`` at them (``/app/static/vendor/...``).
 
@@ -41,7 +41,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._errors import P4gnError
+from .._errors import P4gnError
 
 
 class AssetError(P4gnError):
@@ -138,7 +138,7 @@ def identify(url: str) -> str | None:
             return key
     if _DROPPED.search(url):
         return None
-    msg = (f"no offline copy of {url}: add its XStatic package to geo_p4gn.assets.ASSETS, "
+    msg = (f"no offline copy of {url}: add its XStatic package to geo_p4gn.render.assets.ASSETS, "
            "or build the map without that plugin")
     raise AssetError(msg)
 
@@ -249,7 +249,7 @@ def offline_html(m, *, allow: Iterable[str] = ()) -> str:
 # What the page itself would fetch, by where it sits. Text the reader sees (escaped user data in a table
 # cell, a JSON string inside a script) is never a load, whatever it looks like: the check reads the page with
 # an HTML parser and inspects only attributes that load, CSS (style elements and attributes) and the calls
-# of a script that fetch. A user string cannot form those calls inside a script: :func:`geo_p4gn.maps.to_js`
+# of a script that fetch. A user string cannot form those calls inside a script: :func:`geo_p4gn.render.maps.to_js`
 # writes its quotes as \u0027 or \".
 _SRC_TAGS = frozenset({"script", "img", "iframe", "embed", "source", "audio", "video", "track", "input", "frame"})
 _CSS_LOADS = (
@@ -390,14 +390,14 @@ def use_local_assets(m, prefix: str = "/app/static/vendor") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m geo_p4gn.assets", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m geo_p4gn.render.assets", description=__doc__.split("\n")[0])
     parser.add_argument("--install", metavar="STATIC_DIR", required=True,
                         help="copy the assets to STATIC_DIR/vendor/ (Streamlit serves ./static at /app/static)")
     args = parser.parse_args(argv)
     try:
         files = install_static(args.install)
     except AssetError as exc:
-        print(f"geo_p4gn.assets: error: {exc}", file=sys.stderr)
+        print(f"geo_p4gn.render.assets: error: {exc}", file=sys.stderr)
         return 2
     print(f"installed {len(files)} files under {Path(args.install) / 'vendor'}")
     return 0

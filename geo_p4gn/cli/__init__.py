@@ -12,16 +12,17 @@ import importlib
 import json
 import sys
 
-from ._errors import FaultError, P4gnError, os_fault
+from .._errors import FaultError, P4gnError, os_fault
+from .common import Parser, _safe, add_store_argument, add_user_argument, cli_user
 
 #: Modules that add subcommands (each defines ``register(subparsers)``).
 _COMMAND_MODULES: tuple[str, ...] = (
-    "geo_p4gn.cli_coverage", "geo_p4gn.cli_admin", "geo_p4gn.cli_data", "geo_p4gn.cli_db",
+    "geo_p4gn.cli.coverage", "geo_p4gn.cli.admin", "geo_p4gn.cli.data", "geo_p4gn.cli.db",
 )
 
 
 def _cmd_boundaries(args: argparse.Namespace) -> int:
-    from .boundaries import load_boundaries
+    from ..boundaries import load_boundaries
 
     summary = load_boundaries(rebuild=args.rebuild).summary()
     if args.format == "json":
@@ -39,9 +40,8 @@ def _cmd_boundaries(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from . import services
-    from .cli_admin import _safe, cli_user
-    from .store import open_store
+    from .. import services
+    from ..store import open_store
 
     user = cli_user(args)
     starter = not args.no_starter
@@ -55,23 +55,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
-                        "data/interventions/p4gn.gpkg)")
-
-
-class _Parser(argparse.ArgumentParser):
-    """A parser that takes options only as written in full: with argparse's prefix matching, ``--as NAME``
-    on a command without ``--as`` was read as ``--as-of NAME``. Subcommands' parsers are of this class too
-    (``add_subparsers`` makes parsers of its parent's type)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
+    parser = Parser(prog="geo-p4gn", description="P4GN intervention mapping for DKI Jakarta")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("boundaries", help="build (if needed) and summarise the Jakarta boundary layers")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached layers from the source files")
@@ -80,8 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create the store if needed and add the seed sites and starter data")
     add_store_argument(p)
     p.add_argument("--no-starter", action="store_true", help="add the seed sites only")
-    from .cli_admin import add_user_argument
-
     add_user_argument(p)
     p.set_defaults(func=_cmd_init)
     for name in _COMMAND_MODULES:
@@ -95,7 +78,7 @@ def _fault(exc: Exception, args: argparse.Namespace) -> FaultError | None:
     import sqlite3
     from pathlib import Path
 
-    from . import settings
+    from .. import settings
 
     store = str(getattr(args, "store", None) or settings.store_url)
     if isinstance(exc, BrokenPipeError):
@@ -103,13 +86,11 @@ def _fault(exc: Exception, args: argparse.Namespace) -> FaultError | None:
     if isinstance(exc, OSError):
         return os_fault(exc)
     if isinstance(exc, sqlite3.Error):
-        from .store.geopackage import sqlite_fault
+        from ..store.geopackage import sqlite_fault
 
         return sqlite_fault(exc, Path(store.removeprefix("file:")), "running the command")
     psycopg = sys.modules.get("psycopg")
     if psycopg is not None and isinstance(exc, psycopg.Error):
-        from .cli_admin import _safe
-
         return FaultError(f"the PostGIS store {_safe(store)}: {type(exc).__name__}: {str(exc).strip()}; check "
                           "that the database server is running, reachable and has free disk space, then run "
                           "the command again")

@@ -44,9 +44,9 @@ import shapely
 from folium.map import Layer
 from folium.template import Template
 
-from . import settings
-from ._errors import P4gnError
-from .render.elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
+from .. import settings
+from .._errors import P4gnError
+from .elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
 
 #: Coordinates are written with this many decimals (1e-5 degree is about 1.1 m in Jakarta).
 PRECISION = 5

@@ -1,6 +1,6 @@
 """``geo-p4gn import`` and ``geo-p4gn export``: thin entry points over :mod:`geo_p4gn.services`, which
-checks the role (``--as``, see :mod:`geo_p4gn.cli_admin`) and the upload limits, then calls
-:mod:`geo_p4gn.importers`, :mod:`geo_p4gn.export_data` or :mod:`geo_p4gn.export_html`.
+checks the role (``--as``, see :mod:`geo_p4gn.cli.admin`) and the upload limits, then calls
+:mod:`geo_p4gn.importers`, :mod:`geo_p4gn.render.data` or :mod:`geo_p4gn.render.html`.
 
 Exit status of ``import``: 0 when the file was processed (whether or not some rows were rejected), 2 when
 it could not be read or stored at all (then nothing was written), 1 on a fault of the disk or the store (a
@@ -15,9 +15,9 @@ import json
 import sys
 import time
 
-from ._errors import P4gnError
-from .cli_admin import add_user_argument, cli_user
-from .filters import add_filter_arguments, filters_from_args
+from .._errors import P4gnError
+from ..filters import add_filter_arguments, filters_from_args
+from .common import add_user_argument, cli_user
 
 #: Rows from which ``import`` draws a progress bar (on a terminal only).
 PROGRESS_ROWS = 5000
@@ -45,7 +45,7 @@ def register(sub) -> None:
 
     e = sub.add_parser(
         "export", help="export the (filtered) interventions: csv, xlsx, geojson, gpkg or an html map",
-        description="Only allow-listed columns are written (see geo_p4gn.export_data); --public generalises "
+        description="Only allow-listed columns are written (see geo_p4gn.render.data); --public generalises "
                     "locations to the kelurahan and leaves out ids, notes and sites.",
     )
     e.add_argument("format", choices=EXPORT_FORMATS)
@@ -96,8 +96,8 @@ def _rows_hint(path: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .services import authorize, import_file
-    from .store import open_store
+    from ..services import authorize, import_file
+    from ..store import open_store
 
     bar = None
     if sys.stderr.isatty() and not args.json and _rows_hint(args.file) >= PROGRESS_ROWS:
@@ -142,8 +142,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import services
-    from .store import open_store
+    from .. import services
+    from ..store import open_store
 
     if args.hxl and args.format == "html":  # export_data checks the other formats
         msg = "--hxl is for csv exports"
