@@ -92,6 +92,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
+from . import limits
 from ._errors import ConflictError, LocationError, NotFoundError, P4gnError, ValidationError
 from .boundaries import ASSIGNED, _raise_for
 from .records import _MAX_ORG, Intervention, check_notes, is_blank, parse_date, parse_number, validate_record
@@ -165,7 +166,9 @@ class RawTable:
     (labelled 0, 1, ...) and one row per non-blank data row (CSV cells are text, ``""`` when empty);
     ``rows`` the number the user sees for each (see the module docstring); ``unit`` ``"row"`` or
     ``"feature"``. ``problems`` maps a position to ``(column, reason)`` for rows the reader itself
-    could not use (more cells than the header, an unreadable GeoJSON geometry).
+    could not use (more cells than the header, an unreadable GeoJSON geometry). ``source_ids`` holds
+    the numeric GeoJSON feature ids (``"id": 0`` as QGIS writes them): they name the feature in reasons
+    (``feature 1 (id 0)``) and are not record ids, so such a feature gets a new UUID.
     """
 
     path: str
@@ -177,11 +180,14 @@ class RawTable:
     delimiter: str | None = None
     problems: dict[int, tuple[str, str]] = dataclasses.field(default_factory=dict)
     blank_rows: int = 0
+    source_ids: dict[int, Any] = dataclasses.field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.cells)
 
     def label(self, pos: int) -> str:
+        if pos in self.source_ids:
+            return f"{self.unit} {self.rows[pos]} (id {self.source_ids[pos]})"
         return f"{self.unit} {self.rows[pos]}"
 
     def row_cells(self, pos: int) -> list[Any]:
@@ -212,6 +218,13 @@ def read_rows(path: str | os.PathLike) -> RawTable:
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror or exc}"
         raise P4gnError(msg) from exc
+    try:  # bounded before any parser runs (cached: free after the services' check)
+        limits.check_upload(path)
+    except limits.UploadLimitError as exc:
+        msg = str(exc).replace(f"{path.name}: ", f"{path}: ", 1)
+        raise limits.UploadLimitError(msg, exc.limit) from None
+    except ValidationError:
+        pass  # a damaged file: the reader below says what it cannot read
     if raw.startswith(b"PK\x03\x04"):
         return _read_xlsx(path)
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
@@ -236,15 +249,14 @@ def _decode(raw: bytes, path: Path) -> str:
         raise P4gnError(msg) from None
 
 
-def _sniff_delimiter(text: str) -> str:
-    """Comma, semicolon or tab: whichever the header line (outside quotes) holds most of."""
-    for line in text[:65536].splitlines():
-        if line.strip():
-            bare = re.sub(r'"[^"]*"', "", line)
-            counts = {d: bare.count(d) for d in (",", ";", "\t")}
-            best = max(counts, key=lambda d: (counts[d], d == ","))
-            return best if counts[best] else ","
-    return ","
+_sniff_delimiter = limits.sniff_delimiter
+
+
+def _too_many_rows(path: Path, rows: int, unit: str = "rows") -> None:
+    """The importer's own count, by the measure it stores: data rows after the header and blank rows."""
+    if rows > limits.max_rows:
+        msg = f"{path}: {rows:,} {unit}, more than the limit of {limits.max_rows:,} (limit max_rows); nothing was imported"
+        raise limits.UploadLimitError(msg, "max_rows")
 
 
 def _is_text(col: pd.Series) -> bool:
@@ -292,6 +304,7 @@ def _table(path: Path, kind: str, sheet: pd.DataFrame, delimiter: str | None = N
         first = int(np.flatnonzero(keep)[0])
         if _is_hxl_row(body.iloc[first].tolist()):
             keep[first] = False
+    _too_many_rows(path, int(keep.sum()))
     table = RawTable(str(path), kind, header, pd.DataFrame(), numbers[keep], delimiter=delimiter,
                      blank_rows=int(blank.sum()))
     body = body[keep]
@@ -335,13 +348,20 @@ def _read_csv(text: str, raw: bytes, path: Path) -> RawTable:
     except (pd.errors.ParserError, ValueError):
         sheet = None
     if sheet is None:  # the csv module reads rows of any length: the long ones are rejected, not the file
+        # each row is cut to max_columns + 1 cells as it is read (check_upload refused wider rows already;
+        # this holds when the csv module splits a badly quoted file otherwise), then padded to the widest
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        cut = limits.max_columns + 1
         try:
-            rows = list(reader)
+            rows = [r if len(r) <= cut else r[:cut] for r in reader]
         except csv.Error as exc:
             msg = f"{path}: line {reader.line_num}: the CSV cannot be read ({exc})"
             raise P4gnError(msg) from None
         width = max((len(r) for r in rows), default=0)
+        if len(rows) * width > len(raw) + 10_000:
+            msg = (f"{path}: {len(rows):,} rows padded to the widest row ({width:,} cells) make more cells than "
+                   "the file has bytes (limit max_columns); nothing was imported")
+            raise limits.UploadLimitError(msg, "max_columns")
         sheet = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=str)
     sheet = sheet.fillna("")
     return _table(path, "csv", sheet, delimiter)
@@ -377,19 +397,30 @@ def _read_geojson(text: str, path: Path) -> RawTable:
         raise P4gnError(msg)
     crs = doc.get("crs")
     if crs is not None:
-        name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        if not (isinstance(props, dict) and isinstance(props.get("name", ""), str)):
+            shown = _shorten(json.dumps(crs, ensure_ascii=False, default=str))
+            msg = (f"{path}: crs: {shown} is not a named CRS (it needs \"properties\": {{\"name\": ...}}); "
+                   "GeoJSON must be longitude/latitude (EPSG:4326): remove the crs member or name EPSG:4326")
+            raise P4gnError(msg)
+        name = props.get("name", "")
         if not re.search(r"CRS84$|EPSG:{1,2}4326$", name):
-            msg = f"{path}: coordinates in {name or crs!r}; GeoJSON must be longitude/latitude (EPSG:4326)"
+            msg = (f"{path}: crs: coordinates in {_shorten(name or repr(crs))}; GeoJSON must be "
+                   "longitude/latitude (EPSG:4326)")
             raise P4gnError(msg)
     feats = doc["features"]
+    _too_many_rows(path, len(feats), "features")
     keys: dict[str, None] = {}
     for f in feats:
         props = f.get("properties") if isinstance(f, dict) else None
         if isinstance(props, dict):
             keys.update(dict.fromkeys(str(k) for k in props))
-    has_id = any(normalise_column(k) in COLUMN_NAMES["id"][0] for k in keys)
+    id_keys = [k for k in keys if normalise_column(k) in COLUMN_NAMES["id"][0]]
+    has_id = bool(id_keys)
     header = [*keys, *([] if has_id else ["id"]), "geometry"]
+    id_pos = header.index(id_keys[0]) if has_id else len(keys)
     data, problems = [], {}
+    sources: dict[int, Any] = {}  # numeric feature ids (QGIS writes 0, 1, 2 ...): the source's row ids
     for pos, f in enumerate(feats):
         if not isinstance(f, dict) or f.get("type") != "Feature":
             data.append([None] * len(header))
@@ -399,6 +430,9 @@ def _read_geojson(text: str, path: Path) -> RawTable:
         cells = [props.get(k) for k in keys]
         if not has_id:
             cells.append(f.get("id"))
+        if _is_json_number(cells[id_pos]):  # a number is never a UUID: the source's row id, a new UUID is made
+            sources[pos] = cells[id_pos]
+            cells[id_pos] = None
         for k, v in enumerate(cells):  # nested values become their JSON text: every cell is a scalar
             if isinstance(v, dict | list):
                 try:
@@ -410,14 +444,32 @@ def _read_geojson(text: str, path: Path) -> RawTable:
         if f.get("geometry") is not None:
             try:
                 geom = shapely.geometry.shape(f["geometry"])
+                if geom.has_z:  # the store is 2D: a height is dropped, never stored, never the file's loss
+                    geom = shapely.force_2d(geom)
             except Exception as exc:  # noqa: BLE001 - malformed GeoJSON raises many types in shapely
-                problems[pos] = ("geometry", f"is not a readable GeoJSON geometry ({type(exc).__name__}: {exc})")
+                reason = f"is not a readable GeoJSON geometry ({type(exc).__name__}: {_shorten(str(exc))})"
+                problems[pos] = ("geometry", reason)
         cells.append(geom)
         data.append(cells)
     cells = pd.DataFrame(data, columns=range(len(header)), dtype=object) if data else \
         pd.DataFrame({i: pd.Series([], dtype=object) for i in range(len(header))})
     return RawTable(str(path), "geojson", header, cells, np.arange(1, len(data) + 1), unit="feature",
-                    problems=problems)
+                    problems=problems, source_ids=sources)
+
+
+def _is_json_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+#: At most this many characters of a value are quoted in a reason.
+QUOTE_CHARS = 80
+#: Longest reason text (after the row and column), whatever the value.
+MAX_REASON_CHARS = 400
+
+
+def _shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 # -- columns -------------------------------------------------------------------------------------
@@ -747,9 +799,23 @@ def _reject(table: RawTable, cmap: ColumnMap, pos: int, exc_or_msg: Exception | 
         field = m["field"] if m else "row"
         detail = (m["detail"] or "") if m else ""
         text = text[m.end():] if m else text
+    if len(text) > 2 * QUOTE_CHARS:
+        text = _quote_briefly(table, pos, text)
     source = cmap.source(table.header, field)
     shown = source if source == field or normalise_column(source) == field else f"{source} ({field})"
     return Reject(pos, int(table.rows[pos]), source, f"{label}: {shown}{detail}: {text}", conflict)
+
+
+def _quote_briefly(table: RawTable, pos: int, text: str) -> str:
+    """A reason quoting at most :data:`QUOTE_CHARS` characters of any cell of the row, and at most
+    :data:`MAX_REASON_CHARS` characters long (a 30 000-character cell must not be repeated per row)."""
+    for v in table.row_cells(pos):
+        if isinstance(v, str) and len(v) > QUOTE_CHARS:
+            for form in {v, _unquote(v), v.strip(), " ".join(v.split())}:
+                if len(form) > QUOTE_CHARS:
+                    brief = f"{form[:QUOTE_CHARS]!r}... ({len(form):,} characters)"
+                    text = text.replace(repr(form), brief).replace(form, _shorten(form))
+    return _shorten(text, MAX_REASON_CHARS)
 
 
 def check_table(
@@ -894,6 +960,8 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress) -> Chec
         if bad_site[i]:
             rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][i]), field="site_id")
             continue
+        if rec.geometry.has_z:  # WKT "POINT Z (...)": the same rule as GeoJSON, the height is dropped
+            rec = dataclasses.replace(rec, geometry=shapely.force_2d(rec.geometry))
         slow[i] = rec
         if rec.geometry.geom_type == "Point":
             lon[i], lat[i] = rec.geometry.x, rec.geometry.y

@@ -205,7 +205,7 @@ def test_files_that_cannot_be_read(tmp_path):
         "other.geojson": (b'{"type": "Topology"}', "not a GeoJSON FeatureCollection"),
         "utm.geojson": ((b'{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": '
                         b'"urn:ogc:def:crs:EPSG::32748"}}, "features": []}'),
-                        "coordinates in 'urn:ogc:def:crs:EPSG::32748'; GeoJSON must be longitude/latitude (EPSG:4326)"),
+                        "crs: coordinates in urn:ogc:def:crs:EPSG::32748; GeoJSON must be longitude/latitude (EPSG:4326)"),
     }
     for name, (data, reason) in cases.items():
         (tmp_path / name).write_bytes(data)
