@@ -90,7 +90,7 @@ _SITE_COLUMNS = (
 # -- GeoPackage geometry binary ------------------------------------------------------------------
 def encode(geoms) -> list[bytes]:
     """GeoPackage binary blobs (header with SRID 4326 and an xy envelope, then little-endian WKB)."""
-    geoms = np.asarray(geoms, dtype=object)
+    geoms = shapely.force_2d(np.asarray(geoms, dtype=object))  # the layer is 2D: a height is never stored
     wkbs = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
     bounds = shapely.bounds(geoms)
     head = b"GP\x00\x03"  # version 0; flags: little endian, envelope [minx, maxx, miny, maxy]
