@@ -1,0 +1,80 @@
+"""Coverage tables and gap lists, imports and exports: each checked against the role first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .. import coverage, importers, limits
+from ..filters import Filters
+from ..identity import User, authorize
+from ..render import data as export_data
+from ..render import html as _export_html
+from .records import list_interventions, list_sites
+
+
+# -- coverage ------------------------------------------------------------------------------------
+def _coverage_inputs(store, user: User, filters: Filters | None):
+    """Records (every filter is applied by coverage; the store only trims what lies after the window) and
+    sites, for roles that read every record."""
+    authorize(user, "read")
+    filters = filters or Filters()
+    records = list_interventions(store, user, Filters(date_to=filters.date_to))
+    return records, list_sites(store, user), filters
+
+
+def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters | None = None, *,
+                   as_of: dt.date | None = None, areas=None, taxonomy=None):
+    """The coverage table of :func:`geo_p4gn.coverage.coverage_table` over the store (planners and up).
+    ``areas`` (the kelurahan table) and ``taxonomy`` default to the store's."""
+    records, sites, filters = _coverage_inputs(store, user, filters)
+    return coverage.coverage_table(records, sites, store.boundaries.kelurahan if areas is None else areas,
+                                   store.taxonomy if taxonomy is None else taxonomy, level, filters, as_of=as_of)
+
+
+def gap_list(store, user: User, filters: Filters | None = None, *, levels=("site", "kelurahan"),
+             as_of: dt.date | None = None, areas=None, taxonomy=None):
+    """The ranked gap list of :func:`geo_p4gn.coverage.gap_list` over the store (planners and up)."""
+    records, sites, filters = _coverage_inputs(store, user, filters)
+    return coverage.gap_list(records, sites, store.boundaries.kelurahan if areas is None else areas,
+                             store.taxonomy if taxonomy is None else taxonomy, filters, levels=tuple(levels),
+                             as_of=as_of)
+
+
+# -- import and export ---------------------------------------------------------------------------
+def import_file(store, user: User, path: str | Path, **kw: Any):
+    """Import a CSV, XLSX or GeoJSON file (managers, admins) after the upload limits are checked.
+
+    Keyword arguments go to :func:`geo_p4gn.importers.import_file` (``dry_run``, ``rejects_path``,
+    ``progress``), except ``name``: the user's file name, for the limits' messages. The limits are
+    checked first, by streaming, so a 1 GB file or a zip bomb is refused before any parser sees it.
+    """
+    authorize(user, "import")
+    limits.check_upload(path, name=kw.pop("name", None))
+    return importers.import_file(store, path, user=user.name, **kw)
+
+
+def _export_action(public: bool) -> str:
+    return "export_public" if public else "export"
+
+
+def export_records(store, user: User, out: str | Path, fmt: str, filters: Filters | None = None,
+                   public: bool = False, **kw: Any):
+    """Write the (filtered) records as csv/xlsx/geojson/gpkg (:func:`geo_p4gn.render.data.export_records`;
+    ``kw``: hxl, lang); returns the number of records written. ``public`` exports need ``export_public``."""
+    authorize(user, _export_action(public))
+    kw.setdefault("boundaries", store.boundaries)
+    kw.setdefault("taxonomy", store.taxonomy)
+    return export_data.export_records(store, out, fmt, filters, public=public, **kw)
+
+
+def export_html(store, user: User, out: str | Path | None, filters: Filters | None = None, public: bool = False,
+                **kw: Any) -> str:
+    """The shareable HTML map (:func:`geo_p4gn.render.html.export_html`), written to ``out`` unless None;
+    returns the page. Internal maps need ``export``, public ones ``export_public``. ``kw``: lang, metric,
+    tiles, as_of."""
+    authorize(user, _export_action(public))
+    kw.setdefault("boundaries", store.boundaries)
+    kw.setdefault("taxonomy", store.taxonomy)
+    return _export_html.export_html(store, out, filters, public=public, **kw)
