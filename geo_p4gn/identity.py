@@ -16,7 +16,7 @@ Roles
     everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
     log, backups and restores.
 
-:data:`ROLE_ACTIONS` is the whole matrix; ``tests/unit/test_auth_matrix.py`` walks every cell.
+:data:`ROLE_ACTIONS` is the whole matrix; ``tests/integration/test_auth_matrix.py`` walks every cell.
 
 Examples
 --------

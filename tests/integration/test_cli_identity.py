@@ -1,7 +1,7 @@
 """Every ``geo-p4gn`` command that reads or writes the store says who runs it (``--as``), goes through the
 services with that identity, and opens the store only once the role allows the command.
 
-The store and the users of ``tests/unit/test_auth_matrix.py`` are reused: one record per role, two by
+The store and the users of ``tests/integration/test_auth_matrix.py`` are reused: one record per role, two by
 another field team member, one site.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from geo_p4gn import auth, cli
 from geo_p4gn.store import open_store
-from tests.unit.test_auth_matrix import EXPECTED, OTHER, ROLES, USERS, _state, template, world  # noqa: F401
+from tests.integration.test_auth_matrix import EXPECTED, OTHER, ROLES, USERS, _state, template, world  # noqa: F401
 
 #: Commands over the store, with the action their role needs (None: the role needs several, see below).
 COMMANDS = {

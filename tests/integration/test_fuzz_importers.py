@@ -3,7 +3,7 @@
 A short run is part of every test run (``GEO_P4GN_FUZZ_EXAMPLES`` examples per test, default 40). The
 long run (docs/deployment.md)::
 
-    GEO_P4GN_FUZZ_EXAMPLES=20000 python -m pytest tests/unit/test_fuzz_importers.py -p no:randomly -x
+    GEO_P4GN_FUZZ_EXAMPLES=20000 python -m pytest tests/integration/test_fuzz_importers.py -p no:randomly -x
 
 Hypothesis keeps failing examples in ``.hypothesis/`` (git-ignored) and replays them first.
 """
