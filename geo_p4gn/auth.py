@@ -37,17 +37,9 @@ hash here, OWASP's parameters), and the encoded hash carries its own salt and pa
 
 Environment
 -----------
-GEO_P4GN_USERS
-    The users file (default ``<data>/users.toml``).
-GEO_P4GN_OWN_EDIT_DAYS
-    How many days a field team member may correct or delete their own records (default 7).
-GEO_P4GN_SINGLE_USER
-    ``1`` allows the single-user mode with a PostGIS store.
-GEO_P4GN_OIDC_TRUST_EMAIL
-    ``1`` accepts the ``email`` claim even without ``email_verified`` (only for an agency-run provider
-    whose e-mail addresses it issues itself).
-GEO_P4GN_USER
-    Who the ``geo-p4gn`` command runs as when ``--as`` is not given.
+``GEO_P4GN_USERS``, ``GEO_P4GN_SINGLE_USER``, ``GEO_P4GN_OIDC_TRUST_EMAIL`` and ``GEO_P4GN_USER`` are read
+in :mod:`geo_p4gn.settings` (documented there); this module reads ``settings.users_path`` and the others
+each time it is called.
 """
 
 from __future__ import annotations
@@ -65,13 +57,6 @@ from . import settings
 from ._errors import P4gnError, PermissionDenied, ValidationError
 from .identity import ROLES, SINGLE_USER, User
 
-#: The users file.
-users_path: Path = Path(os.environ.get("GEO_P4GN_USERS", settings.data_dir / "users.toml"))
-#: Allow the single-user mode with a PostGIS store.
-allow_single_user_server: bool = os.environ.get("GEO_P4GN_SINGLE_USER", "") == "1"
-#: Trust an ``email`` claim without ``email_verified``.
-oidc_trust_email: bool = os.environ.get("GEO_P4GN_OIDC_TRUST_EMAIL", "") == "1"
-
 #: Shortest and longest accepted password (characters).
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
@@ -86,7 +71,7 @@ _REFUSED = (f"unknown user or wrong password (after {MAX_FAILURES} wrong passwor
 
 
 def _path(path: str | os.PathLike | None) -> Path:
-    return Path(path) if path is not None else users_path
+    return Path(path) if path is not None else settings.users_path
 
 
 def _hasher():
@@ -278,7 +263,7 @@ def role_for(identity: str, *, path: str | os.PathLike | None = None) -> User:
 def oidc_identity(claims: Mapping[str, Any]) -> str:
     """The identity to look up from OIDC claims (``st.user``): a verified e-mail, else the subject."""
     email = claims.get("email")
-    if email and (claims.get("email_verified") is True or oidc_trust_email):
+    if email and (claims.get("email_verified") is True or settings.oidc_trust_email):
         return str(email)
     sub = claims.get("sub")
     if not sub:
@@ -383,7 +368,8 @@ def auth_mode(*, oidc_configured: bool, store_url: str | None = None,
                "(`geo-p4gn user add ...`), or remove the file on a one-person laptop")
         raise PermissionDenied(msg)
     url = str(store_url or settings.store_url)
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")) and not allow_single_user_server:
+    server = url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+    if server and not settings.allow_single_user_server:
         msg = ("no sign-in is configured (no OIDC [auth] in .streamlit/secrets.toml, no local accounts in "
                f"{_path(path)}) and the store is a PostGIS server: refusing the single-user mode. Configure "
                "a sign-in (docs/deployment.md) or set GEO_P4GN_SINGLE_USER=1")
@@ -399,7 +385,7 @@ def cli_user(as_name: str | None = None, *, path: str | os.PathLike | None = Non
     boundary on a server; the role check makes the command give the same answers as the app and puts
     the right name in the audit log.
     """
-    name = as_name or os.environ.get("GEO_P4GN_USER") or None
+    name = as_name or settings.cli_user_name()
     if name:
         return role_for(name, path=path)
     if not load_users(path) and not _path(path).exists():

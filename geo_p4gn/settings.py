@@ -19,6 +19,19 @@ GEO_P4GN_TILES_ATTRIBUTION
     Attribution text shown for that tile layer.
 GEO_P4GN_OWN_EDIT_DAYS
     Days during which field teams may correct or delete their own records (default 7).
+GEO_P4GN_USERS
+    The users file (accounts and roles, :mod:`geo_p4gn.auth`). Default ``<data>/users.toml``.
+GEO_P4GN_SINGLE_USER
+    ``1`` allows the single-user mode with a PostGIS store.
+GEO_P4GN_OIDC_TRUST_EMAIL
+    ``1`` accepts the OIDC ``email`` claim even without ``email_verified`` (only for an agency-run
+    provider whose e-mail addresses it issues itself).
+GEO_P4GN_USER
+    Who the ``geo-p4gn`` command runs as when ``--as`` is not given. Read when the command runs
+    (:func:`cli_user_name`), not at import.
+
+The upload limits ``GEO_P4GN_MAX_UPLOAD_MB`` and ``GEO_P4GN_MAX_ROWS`` are still read in
+:mod:`geo_p4gn.importers.limits`.
 """
 
 from __future__ import annotations
@@ -38,6 +51,18 @@ tiles: str = os.environ.get("GEO_P4GN_TILES", "")
 tiles_attribution: str = os.environ.get("GEO_P4GN_TILES_ATTRIBUTION", "")
 #: Days during which field teams may correct or delete their own records.
 own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
+#: The users file.
+users_path: Path = Path(os.environ.get("GEO_P4GN_USERS", data_dir / "users.toml"))
+#: Allow the single-user mode with a PostGIS store.
+allow_single_user_server: bool = os.environ.get("GEO_P4GN_SINGLE_USER", "") == "1"
+#: Trust an OIDC ``email`` claim without ``email_verified``.
+oidc_trust_email: bool = os.environ.get("GEO_P4GN_OIDC_TRUST_EMAIL", "") == "1"
+
+
+def cli_user_name() -> str | None:
+    """``GEO_P4GN_USER``, read now (the CLI's default ``--as``), or None when unset or empty."""
+    return os.environ.get("GEO_P4GN_USER") or None
+
 
 #: Metric CRS for distances and areas in Jakarta (UTM zone 48S).
 metric_crs: str = "EPSG:32748"

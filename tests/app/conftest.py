@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo_p4gn import auth, settings
+from geo_p4gn import settings
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
 
@@ -46,7 +46,7 @@ def store(store_path, boundaries, taxonomy):
 def users_path(tmp_path, monkeypatch):
     """No users file: the app runs in the single-user mode unless a test writes accounts."""
     path = tmp_path / "users.toml"
-    monkeypatch.setattr(auth, "users_path", path)
+    monkeypatch.setattr(settings, "users_path", path)
     return path
 
 

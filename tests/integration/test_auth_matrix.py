@@ -70,7 +70,7 @@ def template(tmp_path_factory, boundaries, taxonomy):
 @pytest.fixture
 def world(template, tmp_path, boundaries, taxonomy, monkeypatch):
     shutil.copyfile(template / "template.gpkg", tmp_path / "store.gpkg")
-    monkeypatch.setattr(auth, "users_path", tmp_path / "users.toml")
+    monkeypatch.setattr(settings, "users_path", tmp_path / "users.toml")
     calls = []
 
     def fake_export_records(store, out, fmt, filters=None, *, public=False, boundaries=None, taxonomy=None):
@@ -413,7 +413,7 @@ def test_oidc_identities_map_to_roles_on_the_server(tmp_path, monkeypatch):
     assert auth.oidc_user(unverified, path=path) == User("00u1abcd", "perencana")
     with pytest.raises(PermissionDenied, match="^'00u9zzzz' has no role in this installation"):
         auth.oidc_user(dict(claims, email_verified=None), path=path)
-    monkeypatch.setattr(auth, "oidc_trust_email", True)
+    monkeypatch.setattr(settings, "oidc_trust_email", True)
     assert auth.oidc_user(dict(claims, email_verified=None), path=path).role == "pimpinan"
     with pytest.raises(PermissionDenied, match="^not signed in$"):
         auth.oidc_user({"is_logged_in": False}, path=path)
@@ -427,7 +427,7 @@ def test_modes(tmp_path, monkeypatch):
     assert auth.auth_mode(oidc_configured=False, store_url="/x.gpkg", path=path) == "single"
     with pytest.raises(PermissionDenied, match="refusing the single-user mode"):
         auth.auth_mode(oidc_configured=False, store_url=pg, path=path)
-    monkeypatch.setattr(auth, "allow_single_user_server", True)
+    monkeypatch.setattr(settings, "allow_single_user_server", True)
     assert auth.auth_mode(oidc_configured=False, store_url=pg, path=path) == "single"
     assert auth.auth_mode(oidc_configured=True, store_url=pg, path=path) == "oidc"
     auth.add_user("budi", "admin", password="kata-sandi-panjang", path=path)
@@ -442,7 +442,7 @@ def test_modes(tmp_path, monkeypatch):
 
 def test_provider_identities_without_a_provider_never_mean_the_single_user_mode(tmp_path, monkeypatch):
     path = tmp_path / "users.toml"
-    monkeypatch.setattr(auth, "allow_single_user_server", True)
+    monkeypatch.setattr(settings, "allow_single_user_server", True)
     auth.add_user("ani@bnn.go.id", "admin", path=path)  # an OIDC identity: no password
     auth.add_user("00u1abcd", "petugas", path=path)
     for url in ("/x.gpkg", "postgresql://u@db.example.org/p4gn"):
@@ -518,7 +518,7 @@ def test_cli_without_as_is_refused_when_accounts_exist(cli_world, capsys):
 
 
 def test_first_admin_is_made_in_single_user_mode(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(auth, "users_path", tmp_path / "users.toml")
+    monkeypatch.setattr(settings, "users_path", tmp_path / "users.toml")
     monkeypatch.delenv("GEO_P4GN_USER", raising=False)
     assert cli.main(["user", "add", "root@example.org", "--role", "admin"]) == 0
     assert cli.main(["user", "add", "ani@example.org", "--role", "petugas"]) == 2  # now --as is needed

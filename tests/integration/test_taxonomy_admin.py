@@ -327,7 +327,7 @@ def test_the_repository_file_passes_the_strict_checks():
 # -- the command line ---------------------------------------------------------------------------------------
 @pytest.fixture
 def cli_env(store, tax_path, tmp_path, monkeypatch):
-    monkeypatch.setattr(auth, "users_path", tmp_path / "users.toml")
+    monkeypatch.setattr(settings, "users_path", tmp_path / "users.toml")
     monkeypatch.delenv("GEO_P4GN_USER", raising=False)
     for user in (ADMIN, *OTHERS):
         auth.add_user(user.name, user.role, path=tmp_path / "users.toml")
