@@ -13,15 +13,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import shapely
 
 from bench import bench_hostile_memory as bench
 from geo_p4gn import P4gnError, importers, limits
-from geo_p4gn.limits import UploadLimitError, check_upload
-from geo_p4gn.store import open_store
-
-PRIOK = (106.885901, -6.108734)  # lon, lat in 31.72.02.1001 Tanjung Priok
-KEDAUNG = (106.760338, -6.151539)
+from geo_p4gn.importers.limits import UploadLimitError, check_upload
 
 
 @pytest.fixture
@@ -101,21 +96,6 @@ def test_a_huge_cell_is_refused(tmp_path):
     refused(path, "max_cell_chars", "row 3 has a cell of 40,000 bytes")
 
 
-def test_reasons_quote_at_most_80_characters_of_a_value(tmp_path, taxonomy, boundaries):
-    long = "9" * 20_000
-    path = tmp_path / "alasan.csv"
-    path.write_text(bench.HEADER + "\n" + bench.ROW.replace(",120,", f",{long}x,") + "\n"
-                    + bench.ROW.replace("deklarasi", "z" * 5000) + "\n")
-    checked = importers.check_table(importers.read_rows(path), taxonomy=taxonomy, boundaries=boundaries)
-    assert [r.row for r in checked.rejects] == [2, 3]
-    for r in checked.rejects:
-        assert len(r.reason) < 600, r.reason
-        assert "9" * 81 not in r.reason and "z" * 81 not in r.reason
-    assert checked.rejects[0].reason == ("row 2: peserta (participants): '" + "9" * 80
-                                         + "'... (20,001 characters) is not a number")
-    assert checked.rejects[1].reason.startswith("row 3: jenis (type): '" + "z" * 80 + "'... (5,000 characters) ")
-
-
 # -- GeoJSON -----------------------------------------------------------------------------------------------
 def test_non_object_features_count_against_the_row_limit(tmp_path, few_rows):
     path = tmp_path / "nol.geojson"
@@ -139,62 +119,6 @@ def test_a_crs_whose_properties_is_a_string_is_a_clear_error(tmp_path):
         with pytest.raises(P4gnError, match=r"crs: .* is not a named CRS") as exc:
             importers.read_rows(path)
         assert len(str(exc.value)) < 400
-
-
-def _fc(features):
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _feat(coords, fid=None, geom="Point", **props):
-    f = {"type": "Feature", "properties": {"tanggal": "2024-08-17", "jenis": "deklarasi", "aktor": "komunitas",
-                                           "organisasi": "RW 07", **props},
-         "geometry": {"type": geom, "coordinates": coords}}
-    if fid is not None:
-        f["id"] = fid
-    return f
-
-
-def test_numeric_feature_ids_are_source_row_ids(tmp_path, taxonomy, boundaries):
-    path = tmp_path / "qgis.geojson"
-    path.write_text(json.dumps(_fc([_feat(list(PRIOK), 0), _feat(list(KEDAUNG), 1),
-                                    _feat(list(PRIOK), 2, jenis="tidak ada")])))
-    checked = importers.check_table(importers.read_rows(path), taxonomy=taxonomy, boundaries=boundaries)
-    assert len(checked.records) == 2 and all(checked.generated)
-    assert [r.reason.split(":")[0] for r in checked.rejects] == ["feature 3 (id 2)"]
-    assert checked.rejects[0].field == "jenis"
-    # a string id is still the record's id (and refused when it is not a UUID)
-    path.write_text(json.dumps(_fc([_feat(list(PRIOK), "abc")])))
-    checked = importers.check_table(importers.read_rows(path), taxonomy=taxonomy, boundaries=boundaries)
-    assert [r.field for r in checked.rejects] == ["id"]
-
-
-def test_heights_are_dropped(tmp_path, taxonomy, boundaries):
-    x, y = PRIOK
-    ring = [[x - 5e-4, y - 5e-4, 5], [x + 5e-4, y - 5e-4, 5], [x + 5e-4, y + 5e-4, 5], [x - 5e-4, y - 5e-4, 5]]
-    path = tmp_path / "z.geojson"
-    path.write_text(json.dumps(_fc([_feat([*PRIOK, 12.5]), _feat(list(KEDAUNG)), _feat([ring], geom="Polygon")])))
-    checked = importers.check_table(importers.read_rows(path), taxonomy=taxonomy, boundaries=boundaries)
-    assert not checked.rejects and len(checked.records) == 3
-    assert not any(r.geometry.has_z for r in checked.records)
-    assert checked.records[0].geometry.equals(shapely.Point(PRIOK))
-    csv_path = tmp_path / "z.csv"
-    csv_path.write_text("tanggal,jenis,aktor,organisasi,geometry\n"
-                        f"2024-08-17,deklarasi,komunitas,RW 07,POINT Z ({PRIOK[0]} {PRIOK[1]} 3)\n")
-    checked = importers.check_table(importers.read_rows(csv_path), taxonomy=taxonomy, boundaries=boundaries)
-    assert [r.geometry.has_z for r in checked.records] == [False]
-
-
-def test_the_geopackage_layer_never_stores_a_height(tmp_path, taxonomy, boundaries):
-    path = tmp_path / "z.geojson"
-    path.write_text(json.dumps(_fc([_feat([*PRIOK, 12.5])])))
-    store = open_store(str(tmp_path / "s.gpkg"), boundaries=boundaries, taxonomy=taxonomy)
-    try:
-        rec = importers.check_table(importers.read_rows(path), taxonomy=taxonomy, boundaries=boundaries).records[0]
-        z = type(rec)(**{**rec.as_dict(), "geometry": shapely.Point(*PRIOK, 9)})
-        store.add_many([z], user="t")
-        assert not store.get(z.id).geometry.has_z
-    finally:
-        store.close()
 
 
 # -- XLSX --------------------------------------------------------------------------------------------------

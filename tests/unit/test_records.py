@@ -8,7 +8,7 @@ import uuid
 import pytest
 import shapely
 
-from geo_p4gn import OutsideJakartaError, ValidationError
+from geo_p4gn import ValidationError
 from geo_p4gn.records import check_notes, parse_date, parse_number, validate_record
 
 BASE = {"date": "2024-08-17", "type": "deklarasi", "actor": "komunitas", "organisation": "Karang Taruna",
@@ -80,16 +80,6 @@ def test_labels_and_keys_resolve(taxonomy):
 def test_field_errors(taxonomy, field, value, match):
     with pytest.raises(ValidationError, match=match):
         v(taxonomy, **{field: value})
-
-
-def test_row_prefix_and_location_check(taxonomy, boundaries):
-    with pytest.raises(ValidationError, match="^row 7: participants: "):
-        validate_record(dict(BASE, participants=-2), taxonomy=taxonomy, row="row 7")
-    with pytest.raises(OutsideJakartaError, match="^row 3: point: .*outside DKI Jakarta"):
-        validate_record(dict(BASE, lon=106.70, lat=-5.95), taxonomy=taxonomy, row="row 3",
-                        locate=lambda g: boundaries.locate(g, "point"))
-    r = validate_record(BASE, taxonomy=taxonomy, locate=boundaries.locate)
-    assert r.kelurahan_code == "31.73.01.1004"
 
 
 def test_geometry_rules(taxonomy):
