@@ -54,7 +54,8 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
-from ._errors import P4gnError, PermissionDenied, ValidationError
+from ._errors import P4gnError, PermissionDenied, ValidationError, os_fault
+from ._files import atomic_write, locked
 from .identity import ROLES, SINGLE_USER, User
 
 #: Shortest and longest accepted password (characters).
@@ -135,42 +136,24 @@ def _dump(users: Mapping[str, Mapping[str, Any]]) -> str:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock around a read-modify-write of the users file (POSIX; none elsewhere)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: one administrator at a time
+    """An exclusive lock around a read-modify-write of the users file (:func:`geo_p4gn._files.locked`)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(locked(path))
+        except OSError as exc:
+            msg = (f"users file {path}: cannot lock it ({exc.strerror or exc}); the app's account needs write "
+                   "access to its folder (sign-in attempts are counted there)")
+            raise P4gnError(msg) from exc
         yield
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        msg = (f"users file {path}: cannot lock it ({exc.strerror or exc}); the app's account needs write access "
-               "to its folder (sign-in attempts are counted there)")
-        raise P4gnError(msg) from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _save(path: Path, users: Mapping[str, Mapping[str, Any]]) -> None:
     """Write the users file atomically, mode 0600 (called under :func:`_locked`)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        atomic_write(path, _dump(users), mode=0o600)
     except OSError as exc:
-        msg = f"users file {path}: cannot be written ({exc.strerror or exc})"
-        raise P4gnError(msg) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_dump(users))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise os_fault(exc, doing="writing the users file") from exc
 
 
 @contextlib.contextmanager

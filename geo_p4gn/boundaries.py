@@ -26,9 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +39,7 @@ from pyproj import Transformer
 
 from . import settings
 from ._errors import BoundaryDataError, LocationError, OutsideJakartaError, SwappedCoordinatesError
+from ._files import replacing
 
 LEVELS = ("kelurahan", "kecamatan", "kota")
 ASSIGNED = ("inside", "overlap", "gap")
@@ -265,18 +264,11 @@ def build_layers(paths: list[Path], manifest: dict | None = None) -> dict[str, g
 def _write_cache(layers: dict[str, gpd.GeoDataFrame], target: Path, meta: dict) -> None:
     """Write all layers to a temporary GeoPackage, then move it into place: never half-built."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=target.parent, prefix=".building-")
-    os.close(fd)
-    os.unlink(tmp)
-    try:
+    with replacing(target) as tmp:
         for level in LEVELS:
             layers[level].to_file(tmp, layer=level, driver="GPKG")
         meta_rows = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
         pyogrio.write_dataframe(meta_rows, tmp, layer="source_meta", driver="GPKG")
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 @dataclass

@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
 import tomllib
@@ -327,52 +326,3 @@ def edit_term_text(text: str, group: str, key: str, changes: dict) -> str:
             return tomlkit.dumps(doc)
     msg = f"{group}: no entry with key {key!r}"
     raise ValidationError(msg)
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all at once: a temporary file in the same folder, flushed to disk, then
-    renamed over ``path`` (readers see the old file or the new one, never half of it). The file keeps
-    its permissions."""
-    import os
-    import tempfile
-
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - a platform without directory handles
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-@contextlib.contextmanager
-def locked(path: Path):
-    """Hold an exclusive lock on the folder of ``path`` (``flock``) while a read-change-write of the file
-    runs, so two administrators' changes never overwrite each other. No lock file is left behind."""
-    import os
-
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not a POSIX system
-        yield
-        return
-    fd = os.open(Path(path).parent, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import branca.colormap
@@ -34,6 +32,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from geo_p4gn import settings
+from geo_p4gn._files import atomic_write
 from geo_p4gn.render import assets, maps
 from geo_p4gn.render.elements import SafeElement
 
@@ -206,11 +205,7 @@ def geometry_url(level: str) -> str:
     target = folder / name
     if not target.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        atomic_write(target, body, mode=0o644)
     return f"{STATIC_URL}/geo/{name}"
 
 

@@ -51,6 +51,7 @@ import shapely.geometry
 
 from .. import __version__, settings
 from .._errors import P4gnError, os_fault
+from .._files import replacing
 from ..filters import Filters
 from ..importers import neutralise
 
@@ -318,24 +319,18 @@ def export_records(
         "filters": json.dumps((filters or Filters()).describe(), ensure_ascii=False, sort_keys=True),
         "boundaries": f"{boundaries.source.get('source')} @ {boundaries.source.get('commit')}",
     }
-    tmp = out.with_name(f".{out.name}.partial{out.suffix}")
-    tmp.unlink(missing_ok=True)
     try:
-        if fmt == "csv":
-            _write_csv(table, tmp, hxl)
-        elif fmt == "xlsx":
-            _write_xlsx(table, tmp, about)
-        elif fmt == "geojson":
-            _write_geojson(table, tmp)
-        else:
-            _write_gpkg(table, tmp)
-        os.replace(tmp, out)
+        with replacing(out) as tmp:  # an error names ``out``, the file the user asked for
+            if fmt == "csv":
+                _write_csv(table, tmp, hxl)
+            elif fmt == "xlsx":
+                _write_xlsx(table, tmp, about)
+            elif fmt == "geojson":
+                _write_geojson(table, tmp)
+            else:
+                _write_gpkg(table, tmp)
     except OSError as exc:
-        if exc.filename is None or str(exc.filename) == str(tmp):
-            exc.filename = str(out)  # name the file the user asked for, not the temporary one
         raise os_fault(exc, doing=f"writing the {fmt} export") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return len(table)
 
 

@@ -41,6 +41,7 @@ from folium.template import Template
 
 from .. import __version__, coverage, settings
 from .._errors import P4gnError, os_fault
+from .._files import atomic_write
 from ..filters import Filters
 from . import assets, maps
 from .elements import Raw, SafeElement, page_template
@@ -538,14 +539,8 @@ def export_html(
     page = render_export(records, sites, boundaries=boundaries, taxonomy=taxonomy, filters=filters,
                          public=public, lang=lang, metric=metric, tiles=tiles, as_of=as_of)
     if out is not None:
-        out = Path(out)
-        tmp = out.with_name(f".{out.name}.tmp")
         try:
-            tmp.write_text(page, encoding="utf-8")
-            tmp.replace(out)
+            atomic_write(out, page)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            if exc.filename is None or str(exc.filename) == str(tmp):
-                exc.filename = str(out)
             raise os_fault(exc, doing="writing the HTML map") from exc
     return page

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import taxonomy as tx
 from .._errors import ValidationError
+from .._files import atomic_write, locked
 from ..identity import User, authorize
 
 # -- taxonomy (the data file of types, actors and IKRN categories) ------------------------------------
@@ -44,7 +45,7 @@ def _change_taxonomy(store, user: User, path, action: str, change):
     after)``, check the result strictly (and that no used key goes), write it atomically, audit it, and
     give the store the new taxonomy. Returns the new taxonomy (the old one when nothing changed)."""
     path = Path(path) if path else tx.taxonomy_path()
-    with tx.locked(path):
+    with locked(path):
         old_text = path.read_text(encoding="utf-8")
         old = tx.load_taxonomy(path)
         new_text, entity_id, before, after = change(old_text, old)
@@ -53,11 +54,11 @@ def _change_taxonomy(store, user: User, path, action: str, change):
             new = old
         else:
             _refuse_removing_used_keys(store, old, new)
-            tx.write_text_atomically(path, new_text)
+            atomic_write(path, new_text)
             try:
                 store.log_event("taxonomy", entity_id, action, user.name, before, after)
             except BaseException:
-                tx.write_text_atomically(path, old_text)  # no change without its audit entry
+                atomic_write(path, old_text)  # no change without its audit entry
                 raise
     store.taxonomy = new  # the store's lazily loaded taxonomy: records are now checked against the new one
     return new

@@ -42,6 +42,7 @@ import shapely
 
 from .. import settings
 from .._errors import FaultError, P4gnError, os_fault
+from .._files import replacing
 from ._logic import SqlStoreLogic
 
 SCHEMA_VERSION = 1
@@ -531,35 +532,29 @@ class GeoPackageStore(SqlStoreLogic):
     def backup(self, out: str) -> None:
         """A consistent copy while others write (SQLite's online backup API), as one self-contained file.
 
-        The copy is written beside ``out`` as ``.<name>.partial`` and must pass the integrity check before
-        it replaces ``out``; on any failure (a damaged store, a full disk) nothing is left behind and an
-        earlier file at ``out`` is kept."""
+        The copy is written beside ``out`` under a temporary name (:func:`geo_p4gn._files.replacing`) and
+        must pass the integrity check before it replaces ``out``; on any failure (a damaged store, a full
+        disk) nothing is left behind and an earlier file at ``out`` is kept."""
         out = Path(out)
-        tmp = out.with_name(f".{out.name}.partial")
         kept = f"; {out} is unchanged" if out.exists() else ""
         try:
-            tmp.unlink(missing_ok=True)
-            dst = sqlite3.connect(tmp)
-            try:
-                self._conn().backup(dst)
-                dst.execute("PRAGMA journal_mode = DELETE")
-                problems = _integrity_problems(dst)
-            finally:
-                dst.close()
-            if problems:
-                msg = (f"the store file {self.path} fails its integrity check ({'; '.join(problems[:3])}): no "
-                       f"backup was written{kept}. The store is damaged: stop writing to it, keep a copy of it "
-                       f"for inspection and {_RESTORE_HINT.format(path=self.path)}")
-                raise FaultError(msg)
-            os.replace(tmp, out)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            if isinstance(exc, sqlite3.Error):
-                raise self._backup_fault(exc, out, kept) from exc
-            if isinstance(exc, OSError):
-                raise os_fault(exc, doing="writing the backup") from exc
-            raise
+            with replacing(out) as tmp:
+                dst = sqlite3.connect(tmp)
+                try:
+                    self._conn().backup(dst)
+                    dst.execute("PRAGMA journal_mode = DELETE")
+                    problems = _integrity_problems(dst)
+                finally:
+                    dst.close()
+                if problems:
+                    msg = (f"the store file {self.path} fails its integrity check ({'; '.join(problems[:3])}): "
+                           f"no backup was written{kept}. The store is damaged: stop writing to it, keep a copy "
+                           f"of it for inspection and {_RESTORE_HINT.format(path=self.path)}")
+                    raise FaultError(msg)
+        except sqlite3.Error as exc:
+            raise self._backup_fault(exc, out, kept) from exc
+        except OSError as exc:
+            raise os_fault(exc, doing="writing the backup") from exc
 
     def _backup_fault(self, exc: sqlite3.Error, out: Path, kept: str) -> FaultError:
         name = getattr(exc, "sqlite_errorname", "") or ""

@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 
 from .._errors import FaultError, P4gnError, os_fault
+from .._files import replacing
 from ._logic import SqlStoreLogic
 
 SCHEMA_VERSION = 1
@@ -324,22 +325,18 @@ class PostGISStore(SqlStoreLogic):
         args = [f"--host={info.get('host', '')}", f"--port={info.get('port', 5432)}",
                 f"--username={info.get('user', '')}", f"--dbname={info.get('dbname', '')}"]
         pg_dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
-        tmp = f"{out}.partial"
         kept = f"; {out} is unchanged" if os.path.exists(out) else ""
         try:
-            res = subprocess.run([pg_dump, "--format=custom", f"--schema={schema}", f"--file={tmp}", *args],
-                                 capture_output=True, text=True, check=False, env=env)
-            if res.returncode != 0:
-                detail = res.stderr.strip()
-                if "No space left on device" in detail:
-                    msg = (f"the disk holding {out} is full ({detail}): no backup was written{kept}; free space on "
-                           "that disk or write the backup to another disk")
-                else:
-                    msg = f"pg_dump failed ({detail}): no backup was written{kept}"
-                raise FaultError(msg)
-            os.replace(tmp, out)
+            with replacing(out) as tmp:
+                res = subprocess.run([pg_dump, "--format=custom", f"--schema={schema}", f"--file={tmp}", *args],
+                                     capture_output=True, text=True, check=False, env=env)
+                if res.returncode != 0:
+                    detail = res.stderr.strip()
+                    if "No space left on device" in detail:
+                        msg = (f"the disk holding {out} is full ({detail}): no backup was written{kept}; free "
+                               "space on that disk or write the backup to another disk")
+                    else:
+                        msg = f"pg_dump failed ({detail}): no backup was written{kept}"
+                    raise FaultError(msg)
         except OSError as exc:
             raise os_fault(exc, doing="writing the backup") from exc
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
