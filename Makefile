@@ -30,7 +30,7 @@ test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
-	$(BIN)/ruff check geo_p4gn geo_p4gn_app app_pages tests bench app.py
+	$(BIN)/ruff check geo_p4gn geo_p4gn_app app_pages tests bench app.py app_main.py
 
 bench: $(BIN)/.installed-test
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,4 +1,4 @@
-"""geo_p4gn: the Streamlit app. Run it with ``make run`` (boundaries, offline assets, then streamlit).
+"""geo_p4gn: the Streamlit pages, run by ``app.py`` (``st.App``) with ``make run`` or ``streamlit run app.py``.
 
 This script resolves the language, the signed-in user and the store, then shows the pages the user's
 role has (the services refuse the rest anyway). The pages live in ``app_pages/``; the UI helpers in

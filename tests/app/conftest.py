@@ -19,7 +19,7 @@ from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "app_main.py")  # the page script; app.py is the st.App server around it
 TIMEOUT = 90
 
 #: Points used by the tests (lon, lat): checked against the real boundaries in test_catat.
@@ -92,7 +92,7 @@ def fake_map():
 
 
 def open_app(page: str | None = None, query: dict | None = None) -> AppTest:
-    """Run app.py, then switch to ``app_pages/<page>.py`` (None: the default page)."""
+    """Run the pages (app_main.py), then switch to ``app_pages/<page>.py`` (None: the default page)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in (query or {}).items():
         at.query_params[k] = v
