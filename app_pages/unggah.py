@@ -1,8 +1,8 @@
 """Unggah data: upload a CSV, XLSX, GeoJSON or KoboToolbox/ODK export; preview the dry run; import with a
 progress bar; then the summary and the rejects report to fix and upload again.
 
-The upload limits of :mod:`geo_p4gn.limits` apply twice: Streamlit refuses a file above
-``server.maxUploadSize`` before it reaches the app, and :func:`geo_p4gn.limits.received_upload` /
+The upload limits of :mod:`geo_p4gn.importers.limits` apply twice: Streamlit refuses a file above
+``server.maxUploadSize`` before it reaches the app, and :func:`geo_p4gn.importers.limits.received_upload` /
 :func:`geo_p4gn.services.import_file` refuse anything that breaks a limit (size, rows, zip entries and
 ratio, nesting) by streaming, before a parser sees it. A file is imported at most once per session: the
 second press of "Import" (or a rerun) shows the first result.
@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo_p4gn import limits, services
+from geo_p4gn import services
 from geo_p4gn._errors import P4gnError
+from geo_p4gn.importers import limits
 from geo_p4gn_app.session import Context, current, error
 from geo_p4gn_app.text import md
 

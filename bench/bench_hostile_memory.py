@@ -1,7 +1,7 @@
 """Peak memory of the import check (limits + a dry-run import) on hostile files, against their size and a baseline.
 
 Each hostile shape of issue 10 is generated in a temporary folder (nothing is downloaded), then checked in a
-fresh subprocess: :func:`geo_p4gn.limits.check_upload` followed by
+fresh subprocess: :func:`geo_p4gn.importers.limits.check_upload` followed by
 :func:`geo_p4gn.importers.import_file` with ``dry_run=True`` into a new GeoPackage store, a rejects file
 written, as the app and ``geo-p4gn import --dry-run`` do. The child's peak RSS is read with
 ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (each child is its own process, so the figure is that
@@ -179,7 +179,8 @@ SHAPES: dict[str, Callable[..., Path]] = {
 # -- the child: the import check ----------------------------------------------------------------------------
 def child(path: str, store_path: str) -> None:
     """Check ``path`` as the app does (limits, then a dry-run import with a rejects file); print a JSON line."""
-    from geo_p4gn import P4gnError, importers, limits
+    from geo_p4gn import P4gnError, importers
+    from geo_p4gn.importers import limits
     from geo_p4gn.boundaries import load_boundaries
     from geo_p4gn.store import open_store
     from geo_p4gn.taxonomy import load_taxonomy

@@ -60,7 +60,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ._errors import ValidationError
+from .._errors import ValidationError
 
 #: Largest upload (bytes).
 max_upload_bytes: int = int(float(os.environ.get("GEO_P4GN_MAX_UPLOAD_MB", "50")) * 1_000_000)

@@ -6,9 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from .. import coverage, importers, limits
+from .. import coverage, importers
 from ..filters import Filters
 from ..identity import User, authorize
+from ..importers import limits
 from ..render import data as export_data
 from ..render import html as _export_html
 from .records import list_interventions, list_sites

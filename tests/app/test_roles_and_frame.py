@@ -8,7 +8,8 @@ import tomllib
 
 import pytest
 
-from geo_p4gn import auth, limits
+from geo_p4gn import auth
+from geo_p4gn.importers import limits
 from geo_p4gn_app.i18n import STRINGS, t
 from geo_p4gn_app.text import md
 from tests.app.conftest import ROOT, open_app, texts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo_p4gn import limits
+from geo_p4gn.importers import limits
 from tests.app.conftest import open_app, texts
 
 pytestmark = pytest.mark.usefixtures("app_env")

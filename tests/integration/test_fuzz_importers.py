@@ -22,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo_p4gn import P4gnError, importers, limits, services
+from geo_p4gn import P4gnError, importers, services
+from geo_p4gn.importers import limits
 from geo_p4gn.store import open_store
 
 EXAMPLES = int(os.environ.get("GEO_P4GN_FUZZ_EXAMPLES", "40"))

@@ -342,7 +342,7 @@ row_strategy = st.fixed_dictionaries({
 
 def _reference(raw: dict, taxonomy, boundaries):
     """What validate_record says of the row (with the importer's documented un-neutralising)."""
-    plain = {k: imp._unquote(v) for k, v in raw.items()}
+    plain = {k: imp.check._unquote(v) for k, v in raw.items()}
     try:
         return validate_record(plain, taxonomy=taxonomy, locate=lambda g: boundaries.locate(g))
     except ValueError as exc:
@@ -397,7 +397,7 @@ def test_bulk_validation_agrees_with_validate_record(rows, typed, taxonomy, boun
 
 @given(st.lists(st.from_regex(r"[+-]?\d{1,4}([.,]\d{1,17})?", fullmatch=True), min_size=1, max_size=50))
 def test_bulk_coordinates_round_like_python(values):
-    got = imp._coordinates(pd.Series(values, dtype="str"), len(values))
+    got = imp.check._coordinates(pd.Series(values, dtype="str"), len(values))
     assert got.tolist() == [float(v.replace(",", ".")) for v in values]
 
 
@@ -415,7 +415,7 @@ def test_fast_intervention_equals_constructor():
     kw = {"id": "6f1c2a3e-1d2b-4c5d-8e9f-0a1b2c3d4e01", "date": dt.date(2024, 8, 17), "end_date": None,
           "type_key": "deklarasi", "actor_key": "komunitas", "organisation": "A", "site_id": None,
           "participants": 3, "notes": "", "geometry": shapely.Point(106.8, -6.2), "kelurahan_code": "31.71.01.1001"}
-    fast, slow = imp._intervention(**kw), Intervention(**kw)
+    fast, slow = imp.check._intervention(**kw), Intervention(**kw)
     assert fast == slow and fast.content_hash() == slow.content_hash() and hash(fast.id) == hash(slow.id)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.notes = "x"
@@ -520,7 +520,7 @@ def test_progress_stages(tmp_path, taxonomy, boundaries):
 
 def test_coordinate_fast_path_covers_the_usual_spellings():
     s = pd.Series(["-6.2", "106,8", " 7 ", "1e1", "'-6.3", "", "x"], dtype="str")
-    got = imp._coordinates(s, len(s))
+    got = imp.check._coordinates(s, len(s))
     assert got[:5].tolist() == [-6.2, 106.8, 7.0, 10.0, -6.3] and all(math.isnan(v) for v in got[5:])
 
 
@@ -533,5 +533,5 @@ def test_bulk_blank_mask_is_is_blank(values):
     from geo_p4gn.records import is_blank
 
     expected = [is_blank(v) for v in values]
-    assert imp._blank_mask(pd.Series(values, dtype="str")).tolist() == expected
-    assert imp._blank_mask(pd.Series(values, dtype=object)).tolist() == expected
+    assert imp.read._blank_mask(pd.Series(values, dtype="str")).tolist() == expected
+    assert imp.read._blank_mask(pd.Series(values, dtype=object)).tolist() == expected

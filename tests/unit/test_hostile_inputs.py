@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bench import bench_hostile_memory as bench
-from geo_p4gn import P4gnError, importers, limits
+from geo_p4gn import P4gnError, importers
+from geo_p4gn.importers import limits
 from geo_p4gn.importers.limits import UploadLimitError, check_upload
 
 

@@ -13,8 +13,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from geo_p4gn import PermissionDenied, ValidationError, importers, limits, services
-from geo_p4gn.limits import UploadLimitError, check_upload, received_upload, safe_name
+from geo_p4gn import PermissionDenied, ValidationError, importers, services
+from geo_p4gn.importers import limits
+from geo_p4gn.importers.limits import UploadLimitError, check_upload, received_upload, safe_name
 
 
 def test_defaults():

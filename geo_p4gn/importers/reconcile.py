@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+
+from .._errors import ConflictError, NotFoundError
+from ..records import Intervention
+from ._common import Progress, _bulk
+from .check import Reject, _check_table, _reject
+from .read import read_rows
+from .rejects import write_rejects
+
+
+# -- importing -----------------------------------------------------------------------------------
+@dataclasses.dataclass
+class ImportReport:
+    """What an import did. Every data row is counted once: accepted (stored, or would be in a dry
+    run), duplicates (already stored with the same content, or repeated in the file), rejected
+    (invalid) or conflicts (same id as a stored or earlier row, other content). Rejected and conflict
+    rows are listed in ``rejects`` and written to the rejects file."""
+
+    path: str
+    rows: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    conflicts: int
+    dry_run: bool
+    rejects: list[Reject]
+    columns: dict[str, str]
+    ignored_columns: tuple[str, ...]
+    rejects_path: str | None = None
+    accepted_ids: list[str] = dataclasses.field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, int]:
+        return {"accepted": self.accepted, "rejected": self.rejected, "duplicates": self.duplicates,
+                "conflicts": self.conflicts}
+
+
+def _existing(store, recs: Sequence[Intervention]) -> tuple[list[int], list[tuple[int, str]]]:
+    """Which records the store already holds: (duplicate indexes, [(conflict index, reason)]).
+
+    Same rule as the store: a record is unchanged when its content equals the stored record's current
+    content or the content it was first stored with.
+    """
+    if not recs:
+        return [], []
+    if len(recs) > 200:  # one read of the ids instead of many lookups
+        stored = set(store.list(include_deleted=True)["id"])
+        candidates = [i for i, r in enumerate(recs) if r.id in stored]
+    else:
+        candidates = list(range(len(recs)))
+    dups, conflicts = [], []
+    for i in candidates:
+        rec = recs[i]
+        try:
+            old = store.get(rec.id, include_deleted=True)
+        except NotFoundError:
+            continue
+        h = rec.content_hash()
+        if h == old.content_hash():
+            dups.append(i)
+            continue
+        versions = store.versions(rec.id)
+        if versions and versions[0].content_hash() == h:
+            dups.append(i)
+            continue
+        state = " (deleted)" if old.deleted else ""
+        reason = (f"id: {rec.id} is already stored{state} with different content; "
+                  "not overwritten (edit the stored record, or give this row a new id)")
+        conflicts.append((i, reason))
+    return dups, conflicts
+
+
+def import_file(
+    store,
+    path: str | os.PathLike,
+    *,
+    user: str,
+    dry_run: bool = False,
+    rejects_path: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    taxonomy=None,
+    boundaries=None,
+) -> ImportReport:
+    """Import a CSV/XLSX/GeoJSON/Kobo file into ``store``; return an :class:`ImportReport`.
+
+    Valid rows are written with one ``store.add_many`` (one transaction: all of them or none).
+    Invalid rows, and rows whose id is already stored with other content, are rejected with a reason
+    and written to ``rejects_path`` (a CSV) when given. A file that cannot be read raises
+    :class:`P4gnError` and changes nothing. With ``dry_run`` nothing is written to the store.
+    ``progress(stage, done, total)`` is called as stages advance (read, validate, locate, write).
+    ``taxonomy`` and ``boundaries`` default to the store's.
+    """
+    with _bulk():
+        return _import_file(store, path, user=user, dry_run=dry_run, rejects_path=rejects_path,
+                            progress=progress, taxonomy=taxonomy, boundaries=boundaries)
+
+
+def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy, boundaries) -> ImportReport:
+    taxonomy = taxonomy or getattr(store, "taxonomy", None)
+    boundaries = boundaries or getattr(store, "boundaries", None)
+    if taxonomy is None:
+        from ..taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy()
+    if boundaries is None:
+        from ..boundaries import load_boundaries
+
+        boundaries = load_boundaries()
+    if progress:
+        progress("read", 0, 0)
+    table = read_rows(path)
+    n = len(table)
+    if progress:
+        progress("read", n, n)
+        progress("validate", 0, n)
+    checked = _check_table(table, taxonomy, boundaries, store.list_sites(), progress)
+    rejects = list(checked.rejects)
+    recs, positions = checked.records, checked.positions
+
+    # the same id twice in the file: a repeat is a duplicate, other content a conflict
+    duplicates = 0
+    first: dict[str, int] = {}
+    keep = []
+    for k, rec in enumerate(recs):
+        j = first.setdefault(rec.id, k)
+        if j == k:
+            keep.append(k)
+        elif recs[j].content_hash() == rec.content_hash():
+            duplicates += 1
+        else:
+            reason = (f"id: {rec.id} is already used by {table.label(positions[j])} with different content; "
+                      "not imported")
+            rejects.append(_reject(table, checked.columns, positions[k], reason, conflict=True))
+    recs, positions = [recs[k] for k in keep], [positions[k] for k in keep]
+
+    if progress:
+        progress("write", 0, len(recs))
+    explicit = [k for k, p in enumerate(positions) if not checked.generated[p]]
+    accepted = 0
+    if dry_run:
+        dups, conflicts = _existing(store, [recs[k] for k in explicit])
+        drop = {explicit[i] for i in dups} | {explicit[i] for i, _ in conflicts}
+        for i, reason in conflicts:
+            rejects.append(_reject(table, checked.columns, positions[explicit[i]], reason, conflict=True))
+        duplicates += len(dups)
+        accepted = len(recs) - len(drop)
+        stored_ids = [r.id for k, r in enumerate(recs) if k not in drop]
+    else:
+        batch = list(range(len(recs)))
+        for _attempt in range(3):
+            try:
+                result = store.add_many([recs[k] for k in batch], user=user)
+                break
+            except ConflictError:
+                # someone holds some of these ids with other content: find them and keep the rest
+                cand = [k for k in batch if not checked.generated[positions[k]]]
+                _, conflicts = _existing(store, [recs[k] for k in cand])
+                if not conflicts:
+                    raise
+                bad = {cand[i] for i, _ in conflicts}
+                for i, reason in conflicts:
+                    rejects.append(_reject(table, checked.columns, positions[cand[i]], reason, conflict=True))
+                batch = [k for k in batch if k not in bad]
+        else:  # pragma: no cover - three rounds of writers racing on the same ids
+            msg = f"{path}: other writers keep storing the same ids; nothing imported, try again"
+            raise ConflictError(msg)
+        accepted, duplicates = result.created, duplicates + result.unchanged
+        stored_ids = [recs[k].id for k in batch]
+    if progress:
+        progress("write", len(recs), len(recs))
+
+    rejects.sort(key=lambda r: r.pos)
+    report = ImportReport(
+        path=str(path), rows=n, accepted=accepted,
+        rejected=sum(not r.conflict for r in rejects), duplicates=duplicates,
+        conflicts=sum(r.conflict for r in rejects), dry_run=dry_run, rejects=rejects,
+        columns={k: table.header[i] for k, i in checked.columns.fields.items()},
+        ignored_columns=checked.columns.ignored, accepted_ids=stored_ids,
+    )
+    if checked.columns.geopoint is not None:
+        report.columns["lat/lon"] = table.header[checked.columns.geopoint]
+    if rejects_path is not None:
+        write_rejects(checked, rejects, rejects_path)
+        report.rejects_path = str(rejects_path)
+    return report
+
+

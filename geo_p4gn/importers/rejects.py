@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import shapely.geometry
+
+from .._errors import P4gnError
+from ..records import is_blank
+from ._common import _FORMULA_START, REJECT_COLUMNS, normalise_column
+from .check import Checked, Reject
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+# -- rejects file --------------------------------------------------------------------------------
+def neutralise(value: Any, *, keep_numbers: bool = False) -> Any:
+    """Prefix ``'`` to a text a spreadsheet would run as a formula (starts with = + - @ tab or CR).
+
+    With ``keep_numbers`` a plain number such as ``-6.2`` or ``-6,2`` is left as it is.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if keep_numbers and _PLAIN_NUMBER.fullmatch(value):
+            return value
+        return "'" + value
+    return value
+
+
+def _cell_text(value: Any) -> str:
+    if is_blank(value):
+        return ""
+    if isinstance(value, shapely.Geometry):
+        return shapely.to_wkt(value, rounding_precision=-1)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def write_rejects(checked: Checked, rejects: Sequence[Reject], out: str | os.PathLike) -> None:
+    """Write the rejects file (see the module docstring); written whole, then moved into place."""
+    table, out = checked.table, Path(out)
+    header = [h for h in table.header if normalise_column(h) not in REJECT_COLUMNS]
+    keep = [i for i, h in enumerate(table.header) if normalise_column(h) not in REJECT_COLUMNS]
+    id_col = checked.columns.fields.get("id")
+    add_id = id_col is None
+    if add_id:
+        header = ["id", *header]
+    rows = []
+    for r in rejects:
+        cells = table.row_cells(r.pos)
+        made = checked.ids[r.pos] if checked.generated[r.pos] else None
+        if id_col is not None and made:
+            cells[id_col] = made
+        out_cells = [_cell_text(cells[i]) for i in keep]
+        if add_id:
+            out_cells = [made or "", *out_cells]
+        rows.append([*(neutralise(c, keep_numbers=True) for c in out_cells), r.row, r.field, neutralise(r.reason)])
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, delimiter=table.delimiter or ",")
+            w.writerow([*header, *REJECT_COLUMNS])
+            w.writerows(rows)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        msg = f"cannot write the rejects file {out}: {exc.strerror or exc}"
+        raise P4gnError(msg) from exc
