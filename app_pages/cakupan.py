@@ -22,6 +22,7 @@ import streamlit as st
 from geo_p4gn import settings
 from geo_p4gn.filters import Filters
 from geo_p4gn.importers import neutralise
+from geo_p4gn.regions import code_at
 from geo_p4gn.render import elements, maps
 from geo_p4gn_app import data, filter_panel, mapview, views
 from geo_p4gn_app.session import Context, current
@@ -104,7 +105,7 @@ def handle_click(out: dict, sites: gpd.GeoDataFrame, level: str) -> None:
         return
     row = data.boundaries().assign([float(obj["lng"])], [float(obj["lat"])]).iloc[0]
     code = row["kelurahan_code"]
-    st.session_state["cakupan_sel"] = ("area", code[:mapview.CODE_LENGTH[level]]) if isinstance(code, str) else None
+    st.session_state["cakupan_sel"] = ("area", code_at(code, level)) if isinstance(code, str) else None
 
 
 def _clear_selection() -> None:

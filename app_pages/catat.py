@@ -20,6 +20,7 @@ import streamlit as st
 from geo_p4gn import services, settings
 from geo_p4gn._errors import ConflictError, NotFoundError, P4gnError
 from geo_p4gn.records import new_id
+from geo_p4gn.regions import kecamatan_code, kota_code
 from geo_p4gn.render import elements, maps
 from geo_p4gn_app import data, mapview, views
 from geo_p4gn_app.session import Context, act, current, error
@@ -149,8 +150,8 @@ def show_point(ctx: Context, point: dict | None) -> bool:
         st.caption(coords)
         return False
     code = point["kelurahan_code"]
-    text = ctx.t("point_in", kelurahan=views.area_name(code), kecamatan=views.area_name(code[:8]),
-                 kota=views.area_name(code[:5]))
+    text = ctx.t("point_in", kelurahan=views.area_name(code), kecamatan=views.area_name(kecamatan_code(code)),
+                 kota=views.area_name(kota_code(code)))
     if point["status"] == "gap" and point["gap_m"] is not None:
         text += " " + ctx.t("point_gap", m=f"{point['gap_m']:.0f}")
     st.success(md(text), icon=":material/location_on:")

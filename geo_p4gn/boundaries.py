@@ -40,6 +40,7 @@ from pyproj import Transformer
 from . import settings
 from ._errors import BoundaryDataError, LocationError, OutsideJakartaError, SwappedCoordinatesError
 from ._files import replacing
+from .regions import kecamatan_codes, kota_codes
 
 LEVELS = ("kelurahan", "kecamatan", "kota")
 ASSIGNED = ("inside", "overlap", "gap")
@@ -229,8 +230,8 @@ def build_layers(paths: list[Path], manifest: dict | None = None) -> dict[str, g
 
     official = _official_names()
     _cross_check("kelurahan", dict(zip(kel["code"], kel["name"])), official["kelurahan"], True)
-    kel["kecamatan_code"] = kel["code"].str[:8]
-    kel["kota_code"] = kel["code"].str[:5]
+    kel["kecamatan_code"] = kecamatan_codes(kel["code"])
+    kel["kota_code"] = kota_codes(kel["code"])
     _cross_check("kecamatan", dict.fromkeys(kel["kecamatan_code"], ""), official["kecamatan"], False)
     _cross_check("kota", dict.fromkeys(kel["kota_code"], ""), official["kota"], False)
     kel["name"] = kel["code"].map(official["kelurahan"])

@@ -73,6 +73,7 @@ import pandas as pd
 
 from ._errors import P4gnError
 from .filters import Filters
+from .regions import within_codes
 from .taxonomy import Taxonomy
 
 __all__ = [
@@ -612,7 +613,7 @@ def type_actor_matrix(
     if area is not None:
         kel = records["kelurahan_code"].astype(object)
         kel = kel.where(kel.notna(), "").astype(str)
-        keep &= ((kel == area) | kel.str.startswith(area + ".")).to_numpy(dtype=bool)
+        keep &= within_codes(kel, area).to_numpy(dtype=bool)
     t = _encode(records["type_key"], types)
     a = _encode(records["actor_key"], actors)
     ok = keep & (t >= 0) & (a >= 0)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .records import parse_date
+from .regions import kecamatan_codes, kota_codes
 
 _LIST_FIELDS = ("types", "actors", "kota", "kecamatan", "kelurahan", "sites", "ikrn")
 
@@ -76,9 +77,9 @@ class Filters:
         text = text.where(text.notna(), "").astype(str)
         keep = np.zeros(len(codes), dtype=bool)
         if self.kota:
-            keep |= text.str[:5].isin(self.kota).to_numpy(dtype=bool)
+            keep |= kota_codes(text).isin(self.kota).to_numpy(dtype=bool)
         if self.kecamatan:
-            keep |= text.str[:8].isin(self.kecamatan).to_numpy(dtype=bool)
+            keep |= kecamatan_codes(text).isin(self.kecamatan).to_numpy(dtype=bool)
         if self.kelurahan:
             keep |= text.isin(self.kelurahan).to_numpy(dtype=bool)
         return keep

@@ -18,6 +18,7 @@ import streamlit as st
 
 from geo_p4gn._errors import P4gnError
 from geo_p4gn.filters import Filters
+from geo_p4gn.regions import kota_code
 
 from . import data, views
 from .session import Context
@@ -125,7 +126,7 @@ def panel(ctx: Context, sites) -> Filters:
         with c3:
             chosen = st.session_state.get(_W["kelurahan"]) or []
             opts = [c for c, _, p in areas["kelurahan"]
-                    if (not kota and not kec) or p in kec or p[:5] in kota or c in chosen]
+                    if (not kota and not kec) or p in kec or kota_code(p) in kota or c in chosen]
             st.multiselect(ctx.t("f_kelurahan"), opts, key=_W["kelurahan"], placeholder=ctx.t("f_all"),
                            format_func=names.get, persist_state="session")
         c1, c2 = st.columns(2)

@@ -31,8 +31,9 @@ import streamlit_folium
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geo_p4gn import settings
+from geo_p4gn import regions, settings
 from geo_p4gn._files import atomic_write
+from geo_p4gn.boundaries import LEVELS
 from geo_p4gn.render import assets, maps
 from geo_p4gn.render.elements import SafeElement
 
@@ -209,18 +210,13 @@ def geometry_url(level: str) -> str:
     return f"{STATIC_URL}/geo/{name}"
 
 
-#: The length of an area's Kemendagri code at each level (31.73 / 31.73.01 / 31.73.01.1004).
-CODE_LENGTH = {"kelurahan": 13, "kecamatan": 8, "kota": 5}
-_LEVEL_OF_LENGTH = {n: level for level, n in CODE_LENGTH.items()}
-
-
 def level_geometry_url(areas) -> str | None:
     """:func:`geometry_url` of the level ``areas`` belong to (all of one level), for
     :func:`geo_p4gn.render.maps.coverage_map`; None (embed them) when that cannot be told."""
     if "code" not in areas or not len(areas):
         return None
-    levels = {_LEVEL_OF_LENGTH.get(n) for n in areas["code"].astype(str).str.len().unique()}
-    return geometry_url(levels.pop()) if len(levels) == 1 and None not in levels else None
+    levels = set(regions.levels_of(areas["code"]))
+    return geometry_url(levels.pop()) if len(levels) == 1 and levels <= set(LEVELS) else None
 
 
 @st.cache_resource(show_spinner=False)

@@ -54,6 +54,7 @@ from .._errors import P4gnError, os_fault
 from .._files import replacing
 from ..filters import Filters
 from ..importers import neutralise
+from ..regions import kecamatan_codes, kota_codes
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 
@@ -130,9 +131,9 @@ def records_table(
     names = {} if sites is None or not len(sites) else dict(zip(sites["id"], sites["name"], strict=True))
     out["site_name"] = out["site_id"].map(lambda s: names.get(s) if s is not None else None)
     out["province_code"], out["province_name"] = PROVINCE
-    out["kota_code"] = code.str[:5]
+    out["kota_code"] = kota_codes(code)
     out["kota_name"] = out["kota_code"].map(dict(zip(kel["kota_code"], kel["kota_name"], strict=True)))
-    out["kecamatan_code"] = code.str[:8]
+    out["kecamatan_code"] = kecamatan_codes(code)
     out["kecamatan_name"] = out["kecamatan_code"].map(
         dict(zip(kel["kecamatan_code"], kel["kecamatan_name"], strict=True)))
     out["kelurahan_code"] = code
