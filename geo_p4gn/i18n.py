@@ -1,0 +1,522 @@
+"""The one catalogue of visible text, in Bahasa Indonesia (the default) and English.
+
+Every string the app, the maps and the shareable HTML export show lives here, as
+``key: (Bahasa Indonesia, English)`` side by side so that neither language can lose a string, and
+:func:`t` looks it up. Placeholders use ``str.format`` names and are filled in by :func:`t`; both
+languages of a key must use the same names (:func:`problems` checks, and a unit test runs it). Labels of
+intervention types, actors and IKRN categories come from the taxonomy file, not from here.
+
+Keys are namespaced by who shows them, so that two tables can never claim the same key:
+
+- bare keys (``"save"``, ``"page_catat"``): the Streamlit app's pages, called as ``ctx.t("save")``;
+- ``map.*``: layer names and legend text drawn by :mod:`geo_p4gn.render.maps`;
+- ``metric.*``: the choropleth metrics of :data:`geo_p4gn.render.maps.METRICS`;
+- ``export.*``: the page text of the shareable HTML map (:mod:`geo_p4gn.render.html`);
+- ``reject.*``: reserved for the importer's reject reasons (not translated yet: they are shown as the
+  importer words them).
+
+This module is part of the core: it imports nothing from the project and never Streamlit. Which
+language a person sees (session, address) is decided by the app (``geo_p4gn_app.session``).
+
+Examples
+--------
+>>> t("save", "en")
+'Save'
+>>> t("saved_in", "id", kelurahan="Kapuk")
+'Tersimpan. Lokasi: Kelurahan Kapuk.'
+>>> t("export.records_note", "en", n=3)
+'Computed from 3 intervention records (aggregated; no record is included one by one).'
+>>> t("map.sites", "xx")  # an unknown language falls back to Bahasa Indonesia
+'Situs'
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+#: The languages, the default first.
+LANGS = ("id", "en")
+LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+#: The namespaces of :data:`CATALOGUE` (a bare key has none: the app's own strings).
+NAMESPACES = ("map", "metric", "export", "reject")
+
+# -- the app (bare keys) ---------------------------------------------------------------------------------
+_APP: dict[str, tuple[str, str]] = {
+    # app frame
+    "app_title": ("Peta intervensi P4GN DKI Jakarta", "P4GN intervention map, DKI Jakarta"),
+    "language": ("Bahasa", "Language"),
+    "page_catat": ("Catat intervensi", "Record an intervention"),
+    "page_cakupan": ("Peta cakupan", "Coverage map"),
+    "page_unggah": ("Unggah data", "Upload data"),
+    "page_situs": ("Situs", "Sites"),
+    "page_ekspor": ("Ekspor", "Export"),
+    "page_admin": ("Administrasi", "Administration"),
+    "single_user": (("Mode pengguna tunggal: belum ada login (OIDC) atau akun lokal yang diatur, jadi aplikasi "
+                    "berjalan untuk satu orang di laptop ini dengan semua hak akses."),
+                    ("Single-user mode: no sign-in (OIDC) or local accounts are configured, so the app runs for "
+                    "one person on this laptop with every permission.")),
+    "single_user_short": ("Mode pengguna tunggal", "Single-user mode"),
+    "signed_in_as": ("Masuk sebagai {name} ({role})", "Signed in as {name} ({role})"),
+    "sign_in": ("Masuk", "Sign in"),
+    "sign_out": ("Keluar", "Sign out"),
+    "sign_in_title": ("Masuk ke aplikasi", "Sign in"),
+    "sign_in_oidc": ("Masuk dengan akun instansi", "Sign in with the agency account"),
+    "user_name": ("Nama pengguna", "User name"),
+    "password": ("Kata sandi", "Password"),
+    "sign_in_failed": ("Gagal masuk", "Sign-in failed"),
+    "no_role": ("Akun ini belum punya peran di aplikasi. Minta administrator menambahkan Anda.",
+                "This account has no role in the app yet. Ask an administrator to add you."),
+    "no_pages": ("Peran Anda tidak punya halaman di aplikasi ini.", "Your role has no page in this app."),
+    "role_petugas": ("petugas lapangan", "field team"),
+    "role_perencana": ("perencana", "planner"),
+    "role_pimpinan": ("pimpinan", "manager"),
+    "role_admin": ("administrator", "administrator"),
+    "error_prefix": ("Tidak dapat diproses", "Could not be processed"),
+    "denied": ("Tidak diizinkan", "Not allowed"),
+    "store_error": ("Penyimpanan data tidak dapat dibuka", "The data store cannot be opened"),
+    # the map
+    "map_hint_catat": ("Ketuk peta untuk menaruh titik intervensi, atau pilih situs di bawah.",
+                       "Tap the map to place the intervention, or choose a site below."),
+    "locate_me": ("Lokasi saya", "My location"),
+    "locate_failed": ("Lokasi tidak tersedia", "Location not available"),
+    "layer_kelurahan": ("Kelurahan", "Kelurahan"),
+    "layer_kota": ("Kota", "Kota"),
+    "layer_my_entries": ("Entri saya ({n})", "My entries ({n})"),
+    "layer_points": ("Intervensi ({n})", "Interventions ({n})"),
+    "approximate": ("lokasi perkiraan", "approximate location"),
+    # Catat intervensi
+    "catat_title": ("Catat intervensi", "Record an intervention"),
+    "site_choice": ("Situs (opsional)", "Site (optional)"),
+    "site_none": ("- tanpa situs -", "- no site -"),
+    "no_sites": (("Daftar situs masih kosong. Tambahkan situs di halaman Situs, atau isi daftar awal dengan "
+                 "perintah geo-p4gn init."),
+                 ("The site registry is empty. Add sites on the Sites page, or load the initial list with the "
+                 "command geo-p4gn init.")),
+    "point_none": ("Belum ada titik. Ketuk peta atau pilih situs.", "No point yet. Tap the map or choose a site."),
+    "point_in": ("Titik di Kelurahan {kelurahan}, Kecamatan {kecamatan}, {kota}.",
+                 "Point in Kelurahan {kelurahan}, Kecamatan {kecamatan}, {kota}."),
+    "point_gap": ("(titik di celah antar batas, {m} m dari batas terdekat)",
+                  "(point in a gap between boundaries, {m} m from the nearest one)"),
+    "point_outside": (("Titik ini di luar DKI Jakarta atau di laut, jadi tidak dapat dicatat. Pilih titik di "
+                      "daratan Jakarta (termasuk pulau-pulau Kepulauan Seribu)."),
+                      ("This point is outside DKI Jakarta or in the sea, so it cannot be recorded. Choose a "
+                      "point on land in Jakarta (the Kepulauan Seribu islands included).")),
+    "point_swapped": ("Koordinat tampak tertukar (lintang dan bujur). Periksa titiknya.",
+                      "The coordinates look swapped (latitude and longitude). Check the point."),
+    "point_at_site": ("Di situs: {site}", "At site: {site}"),
+    "coords": ("Koordinat", "Coordinates"),
+    "f_date": ("Tanggal", "Date"),
+    "f_type": ("Jenis intervensi", "Intervention type"),
+    "f_actor": ("Aktor (pentahelix)", "Actor (penta-helix)"),
+    "f_org": ("Organisasi pelaksana", "Organisation"),
+    "f_org_help": ("Pilih nama yang sudah pernah dipakai, atau ketik nama baru.",
+                   "Pick a name already used, or type a new one."),
+    "f_participants": ("Jumlah peserta", "Participants"),
+    "f_notes": ("Catatan", "Notes"),
+    "f_notes_help": ("Jangan menulis nama warga, NIK, atau nomor telepon.",
+                     "Do not write residents' names, ID numbers or phone numbers."),
+    "choose": ("Pilih...", "Choose..."),
+    "save": ("Simpan", "Save"),
+    "saved_in": ("Tersimpan. Lokasi: Kelurahan {kelurahan}.", "Saved. Location: Kelurahan {kelurahan}."),
+    "saved_already": ("Catatan ini sudah tersimpan (tidak disimpan dua kali).",
+                      "This record is already saved (it was not stored twice)."),
+    "saved_id": ("Nomor catatan", "Record id"),
+    "new_entry": ("Catat intervensi baru", "Record a new intervention"),
+    "need_point": ("Tentukan lokasi dulu: ketuk peta atau pilih situs.",
+                   "Set the location first: tap the map or choose a site."),
+    "need_fields": ("Lengkapi: {fields}.", "Please fill in: {fields}."),
+    "conflict_id": ("Nomor catatan ini sudah dipakai untuk data lain. Mulai catatan baru.",
+                    "This record id is already used for other data. Start a new record."),
+    "my_recent": ("Entri saya ({days} hari terakhir)", "My entries (last {days} days)"),
+    "my_recent_none": ("Belum ada entri dalam {days} hari terakhir.", "No entries in the last {days} days."),
+    "my_recent_help": ("Perbaiki atau hapus entri", "Correct or delete an entry"),
+    "edit_title": ("Perbaiki entri", "Correct the entry"),
+    "edit_move": ("Pindahkan ke titik yang dipilih di peta", "Move it to the point chosen on the map"),
+    "edit_save": ("Simpan perubahan", "Save changes"),
+    "edit_saved": ("Perubahan tersimpan.", "Changes saved."),
+    "edit_unchanged": ("Tidak ada perubahan.", "Nothing changed."),
+    "delete": ("Hapus entri ini", "Delete this entry"),
+    "delete_confirm": ("Ya, hapus entri ini", "Yes, delete this entry"),
+    "deleted": ("Entri dihapus.", "Entry deleted."),
+    "col_date": ("Tanggal", "Date"),
+    "col_type": ("Jenis", "Type"),
+    "col_actor": ("Aktor", "Actor"),
+    "col_org": ("Organisasi", "Organisation"),
+    "col_site": ("Situs", "Site"),
+    "col_kelurahan": ("Kelurahan", "Kelurahan"),
+    "col_participants": ("Peserta", "Participants"),
+    "col_notes": ("Catatan", "Notes"),
+    "col_saved_at": ("Disimpan (UTC)", "Saved (UTC)"),
+    # Peta cakupan
+    "cakupan_title": ("Peta cakupan", "Coverage map"),
+    "filters": ("Filter", "Filters"),
+    "filters_active": ("Filter ({n} aktif)", "Filters ({n} active)"),
+    "f_from": ("Dari tanggal", "From"),
+    "f_to": ("Sampai tanggal", "To"),
+    "f_types": ("Jenis intervensi", "Intervention types"),
+    "f_actors": ("Aktor", "Actors"),
+    "f_kota": ("Kota", "Kota"),
+    "f_kecamatan": ("Kecamatan", "Kecamatan"),
+    "f_kelurahan": ("Kelurahan", "Kelurahan"),
+    "f_sites": ("Situs", "Sites"),
+    "f_ikrn": ("Kategori IKRN", "IKRN category"),
+    "f_all": ("semua", "all"),
+    "f_reset": ("Hapus semua filter", "Clear all filters"),
+    "share_link": ("Tautan tampilan ini bisa dibagikan: filter tersimpan di alamat halaman.",
+                   "This view can be shared as a link: the filters are in the page address."),
+    "level": ("Tingkat wilayah", "Area level"),
+    "level_kelurahan": ("Kelurahan", "Kelurahan"),
+    "level_kecamatan": ("Kecamatan", "Kecamatan"),
+    "level_kota": ("Kota", "Kota"),
+    "metric": ("Ukuran", "Metric"),
+    "records_in_view": ("{n} intervensi sesuai filter.", "{n} interventions match the filters."),
+    "points_shown": ("Titik intervensi ditampilkan karena filter menyisakan {n} atau kurang.",
+                     "Intervention points are shown because the filters leave {n} or fewer."),
+    "points_hidden": (("Peta menampilkan ringkasan per wilayah dan situs; persempit filter (maksimal {n} "
+                      "intervensi) atau perbesar peta untuk melihat titik satu per satu."),
+                      ("The map shows totals per area and site; narrow the filters (at most {n} "
+                      "interventions) or zoom in to see individual points.")),
+    "points_zoom_toggle": ("Titik saat peta diperbesar", "Points when zoomed in"),
+    "points_zoom_help": (("Saat peta diperbesar (zoom {zoom} atau lebih), tampilkan titik intervensi di area "
+                         "yang terlihat jika jumlahnya {n} atau kurang. Peta memuat ulang setiap kali digeser."),
+                         ("When the map is zoomed in (zoom {zoom} or more), show the intervention points in "
+                         "the visible area if there are {n} or fewer. The map reloads on every pan.")),
+    "points_zoom_in": (("Perbesar peta (zoom {zoom} atau lebih) atau persempit filter untuk melihat titik satu "
+                       "per satu."),
+                       "Zoom in (zoom {zoom} or more) or narrow the filters to see individual points."),
+    "points_too_many_here": (("Lebih dari {n} intervensi di area peta ini: perbesar lagi atau persempit filter "
+                             "untuk melihat titiknya."),
+                             ("More than {n} interventions in this map area: zoom in further or narrow the "
+                             "filters to see their points.")),
+    "points_in_view": ("Titik intervensi di area peta ini: {k}.", "Intervention points in this map area: {k}."),
+    "points_participants": ("{n} peserta", "{n} participants"),
+    "map_click_hint": ("Ketuk wilayah atau situs di peta untuk melihat matriks jenis x aktor-nya.",
+                       "Tap an area or a site on the map to see its type x actor matrix."),
+    "selection": ("Pilihan", "Selection"),
+    "selection_all": ("semua sesuai filter", "everything matching the filters"),
+    "selection_clear": ("Kembali ke semua", "Back to all"),
+    "matrix_title": ("Matriks jenis intervensi x aktor: {what}", "Intervention type x actor matrix: {what}"),
+    "gaps_title": ("Daftar kesenjangan", "Gap list"),
+    "gaps_none": ("Tidak ada kesenjangan pada situs sasaran dengan filter ini.",
+                  "No gaps at target sites with these filters."),
+    "gap_not_reached": ("belum dijangkau", "not reached"),
+    "gap_missing_types": ("jenis belum lengkap", "types missing"),
+    "gap_missing_actors": ("aktor belum lengkap", "actors missing"),
+    "timeline_title": ("Intervensi per bulan", "Interventions per month"),
+    "timeline_by": ("Menurut", "By"),
+    "by_type": ("jenis", "type"),
+    "by_actor": ("aktor", "actor"),
+    "table_head": ("Tabel cakupan", "Coverage table"),
+    "download_csv": ("Unduh tabel (CSV)", "Download the table (CSV)"),
+    "no_records": ("Belum ada data intervensi.", "No intervention data yet."),
+    "col_rank": ("No.", "No."),
+    "col_gap": ("Kesenjangan", "Gap"),
+    "col_level": ("Tingkat", "Level"),
+    "col_name": ("Nama", "Name"),
+    "col_ikrn": ("IKRN", "IKRN"),
+    "col_last": ("Terakhir", "Last"),
+    "col_days": ("Hari sejak", "Days since"),
+    "col_interventions": ("Intervensi", "Interventions"),
+    "col_types": ("Jenis", "Types"),
+    "col_actors": ("Aktor", "Actors"),
+    "col_missing_types": ("Jenis belum ada", "Types not yet done"),
+    "col_missing_actors": ("Aktor belum ada", "Actors not yet involved"),
+    "col_sites_reached": ("Situs dijangkau", "Sites reached"),
+    "col_status": ("Status", "Status"),
+    "col_code": ("Kode", "Code"),
+    "status_covered": ("lengkap", "covered"),
+    "status_reached": ("dijangkau", "reached"),
+    "status_not_reached": ("belum dijangkau", "not reached"),
+    "status_no_target": ("bukan sasaran", "no target"),
+    "popup_interventions": ("Intervensi", "Interventions"),
+    "popup_types": ("Jenis", "Types"),
+    "popup_actors": ("Aktor", "Actors"),
+    "popup_sites": ("Situs sasaran dijangkau", "Target sites reached"),
+    "popup_last": ("Terakhir", "Last"),
+    "popup_kelurahan": ("Kelurahan", "Kelurahan"),
+    "none": ("-", "-"),
+    # Unggah data
+    "unggah_title": ("Unggah data", "Upload data"),
+    "unggah_intro": (("CSV, XLSX, GeoJSON, atau ekspor KoboToolbox/ODK. Pratinjau dulu: tidak ada yang disimpan "
+                     "sampai Anda menekan Impor."),
+                     ("CSV, XLSX, GeoJSON or a KoboToolbox/ODK export. Preview first: nothing is stored until "
+                     "you press Import.")),
+    "upload_file": ("Berkas", "File"),
+    "upload_limit": ("Batas: {mb} MB per berkas.", "Limit: {mb} MB per file."),
+    "preview": ("Pratinjau (belum disimpan)", "Preview (nothing stored yet)"),
+    "preview_rows": (("{rows} baris: {accepted} akan diterima, {rejected} ditolak, {duplicates} sudah ada, "
+                     "{conflicts} bentrok."),
+                     ("{rows} rows: {accepted} would be accepted, {rejected} rejected, {duplicates} already "
+                     "stored, {conflicts} conflicts.")),
+    "columns_used": ("Kolom yang dipakai", "Columns used"),
+    "columns_ignored": ("Kolom yang diabaikan: {cols}", "Columns ignored: {cols}"),
+    "rejects_title": ("Baris yang ditolak", "Rejected rows"),
+    "rejects_download": ("Unduh laporan penolakan (CSV) untuk diperbaiki dan diunggah ulang",
+                         "Download the rejects report (CSV) to fix and upload again"),
+    "do_import": ("Impor {n} baris", "Import {n} rows"),
+    "importing": ("Mengimpor...", "Importing..."),
+    "stage_read": ("membaca", "reading"),
+    "stage_validate": ("memeriksa", "checking"),
+    "stage_locate": ("menentukan lokasi", "locating"),
+    "stage_write": ("menyimpan", "writing"),
+    "imported": ("Selesai: {accepted} disimpan, {rejected} ditolak, {duplicates} sudah ada, {conflicts} bentrok.",
+                 ("Done: {accepted} stored, {rejected} rejected, {duplicates} already stored, {conflicts} "
+                 "conflicts.")),
+    "imported_already": (("Berkas ini sudah diimpor (tidak diimpor dua kali). Untuk data lain atau baris yang "
+                         "sudah diperbaiki, unggah berkas baru."),
+                         ("This file has been imported (it is not imported twice). For other data or the fixed "
+                         "rows, upload a new file.")),
+    "nothing_to_import": ("Tidak ada baris yang bisa diimpor.", "There is no row to import."),
+    "col_row": ("Baris", "Row"),
+    "col_target": ("Isian", "Field"),
+    "col_source": ("Kolom di berkas", "Column in the file"),
+    "col_field": ("Kolom", "Column"),
+    "col_reason": ("Alasan", "Reason"),
+    # Situs
+    "situs_title": ("Situs", "Sites"),
+    "situs_intro": (("Daftar kawasan rawan narkoba yang menjadi sasaran. Situs bertanda 'perkiraan' masih di "
+                    "titik wakil kelurahannya sampai lokasi sebenarnya diatur."),
+                    ("The drug-prone places that interventions target. Sites marked 'approximate' sit at their "
+                    "kelurahan's representative point until their real place is set.")),
+    "site_select": ("Pilih situs untuk diubah", "Choose a site to edit"),
+    "site_new": ("+ situs baru", "+ new site"),
+    "site_id": ("Kode situs (huruf kecil, angka, '-')", "Site id (lower-case letters, digits, '-')"),
+    "site_name": ("Nama", "Name"),
+    "site_aliases": ("Nama lain (satu per baris)", "Also known as (one per line)"),
+    "site_ikrn": ("Kategori IKRN", "IKRN category"),
+    "site_sources": ("Sumber (satu per baris)", "Sources (one per line)"),
+    "site_geom_mode": ("Lokasi sebenarnya", "Real place"),
+    "geom_keep": ("tetap", "keep"),
+    "geom_point": ("titik", "point"),
+    "geom_polygon": ("batas (poligon)", "outline (polygon)"),
+    "geom_point_hint": ("Ketuk peta untuk menaruh titik situs.", "Tap the map to place the site."),
+    "geom_polygon_hint": ("Ketuk peta untuk menambah sudut batas satu per satu (minimal 3).",
+                          "Tap the map to add the outline's corners one by one (at least 3)."),
+    "geom_vertices": ("{n} sudut", "{n} corners"),
+    "geom_undo": ("Hapus sudut terakhir", "Remove the last corner"),
+    "geom_clear": ("Mulai ulang", "Start again"),
+    "geom_none": ("Belum ada lokasi baru.", "No new place yet."),
+    "geom_current": ("Lokasi tersimpan: {kind}{approx}", "Stored place: {kind}{approx}"),
+    "kind_point": ("titik", "point"),
+    "kind_polygon": ("poligon", "polygon"),
+    "approx_suffix": (" (perkiraan)", " (approximate)"),
+    "site_save": ("Simpan situs", "Save the site"),
+    "site_saved": ("Situs tersimpan ({outcome}).", "Site saved ({outcome})."),
+    "outcome_created": ("baru", "created"),
+    "outcome_updated": ("diubah", "updated"),
+    "outcome_unchanged": ("tidak berubah", "unchanged"),
+    "site_history": ("Riwayat perubahan", "Change history"),
+    "site_readonly": ("Hanya pimpinan dan administrator yang dapat mengubah daftar situs.",
+                      "Only managers and administrators can change the site registry."),
+    "col_approximate": ("Perkiraan", "Approximate"),
+    "col_aliases": ("Nama lain", "Also known as"),
+    "col_who": ("Oleh", "By"),
+    "col_when": ("Waktu (UTC)", "When (UTC)"),
+    "col_action": ("Tindakan", "Action"),
+    # Ekspor
+    "ekspor_title": ("Ekspor", "Export"),
+    "ekspor_filters": ("Ekspor memakai filter yang sama dengan Peta cakupan.",
+                       "Exports use the same filters as the coverage map."),
+    "html_title": ("Peta HTML yang bisa dibagikan", "Shareable HTML map"),
+    "html_help": ("Satu berkas yang terbuka di mana saja tanpa internet.",
+                  "One file that opens anywhere, without internet."),
+    "public": ("Versi publik (lokasi digeneralisasi ke kelurahan, tanpa teks bebas)",
+               "Public version (locations generalised to the kelurahan, no free text)"),
+    "public_denied": ("Ekspor publik hanya untuk pimpinan dan administrator.",
+                      "Public exports are for managers and administrators only."),
+    "html_download": ("Unduh peta HTML", "Download the HTML map"),
+    "data_title": ("Data intervensi", "Intervention data"),
+    "data_download": ("Unduh {fmt}", "Download {fmt}"),
+    "hxl": ("Tambahkan baris tagar HXL (khusus CSV)", "Add the HXL hashtag row (CSV only)"),
+    # Administrasi
+    "admin_title": ("Administrasi", "Administration"),
+    "audit_title": ("Log audit", "Audit log"),
+    "audit_entity": ("Jenis data", "Kind of data"),
+    "audit_all": ("semua", "all"),
+    "audit_intervention": ("intervensi", "interventions"),
+    "audit_site": ("situs", "sites"),
+    "audit_count": ("{n} entri (terbaru di atas).", "{n} entries (newest first)."),
+    "audit_download": ("Unduh log audit (CSV)", "Download the audit log (CSV)"),
+    "restore_title": ("Pulihkan catatan yang dihapus", "Restore deleted records"),
+    "restore_none": ("Tidak ada catatan yang dihapus.", "No deleted records."),
+    "restore_pick": ("Catatan yang dihapus", "Deleted record"),
+    "restore_do": ("Pulihkan", "Restore"),
+    "restored": ("Catatan dipulihkan.", "Record restored."),
+    # Administrasi: the taxonomy
+    "audit_taxonomy": ("taksonomi", "taxonomy"),
+    "tax_title": ("Taksonomi", "Taxonomy"),
+    "tax_help": (("Jenis intervensi, aktor pentahelix dan kategori IKRN yang ditawarkan di formulir. Kunci "
+                 "disimpan di setiap catatan: kunci yang sudah dipakai tidak bisa dihapus atau diganti, hanya "
+                 "labelnya."),
+                 ("The intervention types, penta-helix actors and IKRN categories offered in forms. Keys are "
+                 "stored with every record: a key in use cannot be removed or renamed, only its labels.")),
+    "tax_file": ("Berkas: {path} (tahun {year})", "File: {path} (year {year})"),
+    "tax_group": ("Kelompok", "Group"),
+    "tax_group_types": ("Jenis intervensi", "Intervention types"),
+    "tax_group_actors": ("Aktor pentahelix", "Penta-helix actors"),
+    "tax_group_ikrn": ("Kategori IKRN", "IKRN categories"),
+    "tax_key": ("Kunci", "Key"),
+    "tax_label_id": ("Label (Bahasa Indonesia)", "Label (Bahasa Indonesia)"),
+    "tax_label_en": ("Label (English)", "Label (English)"),
+    "tax_active": ("Ditawarkan di formulir", "Offered in forms"),
+    "tax_yes": ("ya", "yes"),
+    "tax_no": ("tidak", "no"),
+    "tax_term": ("Entri", "Entry"),
+    "tax_new": ("+ entri baru", "+ new entry"),
+    "tax_key_help": ("Huruf kecil, angka dan garis bawah, mis. tes_urine. Tidak bisa diubah kemudian.",
+                     "Lowercase letters, digits and underscores, e.g. tes_urine. It cannot be changed later."),
+    "tax_save": ("Simpan taksonomi", "Save the taxonomy"),
+    "tax_added": ("Entri {term} ditambahkan.", "Entry {term} added."),
+    "tax_updated": ("Entri {term} diperbarui.", "Entry {term} updated."),
+    "tax_replace": ("Ganti seluruh berkas taksonomi (TOML)", "Replace the whole taxonomy file (TOML)"),
+    "tax_replace_text": ("Isi berkas", "File contents"),
+    "tax_replace_do": ("Periksa dan ganti", "Check and replace"),
+    "tax_replaced": ("Taksonomi diganti.", "Taxonomy replaced."),
+    "tax_download": ("Unduh berkas taksonomi", "Download the taxonomy file"),
+}
+
+# -- map.*: geo_p4gn.render.maps -------------------------------------------------------------------------
+_MAP: dict[str, tuple[str, str]] = {
+    "sites": ("Situs", "Sites"),
+    "kelurahan": ("Kelurahan", "Kelurahan (urban village)"),
+    "kecamatan": ("Kecamatan", "Kecamatan (district)"),
+    "kota": ("Kota/Kabupaten", "Kota (city)"),
+    "completeness": ("Kelengkapan jenis intervensi", "Intervention type completeness"),
+    "no_data": ("tidak ada data", "no data"),
+    "none": ("belum ada", "none yet"),
+    "interventions": ("intervensi", "interventions"),
+}
+
+# -- metric.*: the choropleth metrics (geo_p4gn.render.maps.METRICS) ------------------------------------
+_METRIC: dict[str, tuple[str, str]] = {
+    "interventions": ("Jumlah intervensi", "Interventions"),
+    "type_completeness": ("Kelengkapan jenis intervensi", "Intervention type completeness"),
+    "actor_completeness": ("Kelengkapan aktor pentahelix", "Penta-helix actor completeness"),
+    "sites_reached": ("Situs sasaran yang dijangkau", "Target sites reached"),
+}
+
+# -- export.*: the shareable HTML map (geo_p4gn.render.html) ---------------------------------------------
+_EXPORT: dict[str, tuple[str, str]] = {
+    "title": ("Peta cakupan intervensi P4GN, DKI Jakarta", "P4GN intervention coverage map, DKI Jakarta"),
+    "period": ("Periode", "Period"),
+    "made": ("Dibuat", "Made"),
+    "filters": ("Filter", "Filters"),
+    "no_filter": ("tanpa filter", "no filter"),
+    "public_note": ("Versi publik: lokasi situs digeneralisasi ke kelurahan; teks bebas tidak disertakan.",
+                    "Public version: site locations are generalised to the kelurahan; free text is left out."),
+    "internal_note": ("Versi internal: memuat lokasi situs dan nama organisasi. Jangan disebarkan ke publik.",
+                      "Internal version: holds site locations and organisation names. Do not publish."),
+    "records_note": ("Dihitung dari {n} catatan intervensi (diagregasi; tidak ada catatan satu per satu).",
+                     "Computed from {n} intervention records (aggregated; no record is included one by one)."),
+    "site_table": ("Ringkasan per situs", "Summary per site"),
+    "matrix": ("Matriks jenis intervensi x aktor (jumlah intervensi)",
+               "Intervention type x actor matrix (number of interventions)"),
+    "sources": ("Sumber data dan lisensi", "Data sources and licences"),
+    "site": ("Situs", "Site"),
+    "kelurahan": ("Kelurahan", "Kelurahan"),
+    "ikrn": ("IKRN", "IKRN"),
+    "types": ("Jenis", "Types"),
+    "actors": ("Aktor", "Actors"),
+    "interventions": ("Intervensi", "Interventions"),
+    "last": ("Terakhir", "Last"),
+    "organisations": ("Organisasi", "Organisations"),
+    "aliases": ("Nama lain", "Also known as"),
+    "missing_types": ("Jenis belum ada", "Types not yet done"),
+    "missing_actors": ("Aktor belum ada", "Actors not yet involved"),
+    "approximate": ("Lokasi", "Location"),
+    "approximate_yes": ("perkiraan", "approximate"),
+    "sites_reached": ("Situs sasaran dijangkau", "Target sites reached"),
+    "total": ("Total", "Total"),
+    "no_sites": ("Tidak ada situs sasaran.", "No target sites."),
+    "more": ("+{n} lainnya", "+{n} more"),
+    "type_col": ("Jenis intervensi", "Intervention type"),
+    "boundaries": ("Batas wilayah", "Boundaries"),
+    "codes": ("kode wilayah Kemendagri", "Kemendagri area codes"),
+    "site_sources": ("Sumber situs", "Site sources"),
+    "records": ("Data intervensi", "Intervention data"),
+    "records_src": ("laporan mitra P4GN di penyimpanan geo_p4gn", "P4GN partners' reports in the geo_p4gn store"),
+    "taxonomy": ("Jenis intervensi dan aktor", "Intervention types and actors"),
+    "taxonomy_src": ("taksonomi P4GN {year} (BNNP DKI Jakarta)", "P4GN taxonomy {year} (BNNP DKI Jakarta)"),
+    "software": ("Peta", "Map"),
+    "sites_in": ("{n} situs", "{n} sites"),
+    "dates": ("sampai", "to"),
+    "none": ("-", "-"),
+    "f_types": ("Jenis", "Types"),
+    "f_actors": ("Aktor", "Actors"),
+    "f_kota": ("Kota", "Kota"),
+    "f_kecamatan": ("Kecamatan", "Kecamatan"),
+    "f_kelurahan": ("Kelurahan", "Kelurahan"),
+    "f_sites": ("Situs", "Sites"),
+    "f_ikrn": ("IKRN", "IKRN"),
+}
+
+# -- reject.*: the importer's reject reasons -------------------------------------------------------------
+# Reserved: the importer words its reasons itself for now. When they are translated, each reason gets a
+# key here (``"reject.<code>"``) and the importer passes its values as placeholders.
+_REJECT: dict[str, tuple[str, str]] = {}
+
+
+def _merge(sections: Mapping[str, Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
+    """One flat catalogue from ``{namespace: {key: texts}}`` ("" for bare keys); a key claimed twice raises."""
+    out: dict[str, tuple[str, ...]] = {}
+    for namespace, entries in sections.items():
+        for key, texts in entries.items():
+            full = f"{namespace}.{key}" if namespace else key
+            if full in out:
+                msg = f"translation key {full!r} is defined twice"
+                raise ValueError(msg)
+            out[full] = texts
+    return out
+
+
+#: Every string: ``key -> (Bahasa Indonesia, English)``, in the order of :data:`LANGS`.
+CATALOGUE: dict[str, tuple[str, ...]] = _merge(
+    {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT})
+#: The catalogue per language: ``STRINGS[lang][key]``.
+STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in CATALOGUE.items()} for i, lang in enumerate(LANGS)}
+
+
+def t(key: str, lang: str = "id", **values) -> str:
+    """The string ``key`` in ``lang`` (Bahasa Indonesia when unknown), with ``values`` filled in.
+
+    An unknown key raises ``KeyError``. Without ``values`` the text is returned as it is written.
+    """
+    text = STRINGS["en" if lang == "en" else "id"][key]
+    return text.format(**values) if values else text
+
+
+def fields(text: str) -> set[str]:
+    """The placeholder names of ``text``.
+
+    >>> sorted(fields("{n} of {total}, {{literal}}"))
+    ['n', 'total']
+    """
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def problems(catalogue: Mapping[str, tuple[str, ...]] | None = None) -> list[str]:
+    """What is wrong with ``catalogue`` (default :data:`CATALOGUE`): one line per fault, empty when sound.
+
+    A key must have a non-empty text in every language of :data:`LANGS`, the same placeholders in each,
+    and a known namespace (or none).
+
+    >>> problems({"ok": ("Ya", "Yes"), "gone": ("Ada", ""), "n": ("{n} situs", "{count} sites")})
+    ["gone: no 'en' text", "n: placeholders differ: id ['n'], en ['count']"]
+    """
+    out = []
+    for key, texts in (CATALOGUE if catalogue is None else catalogue).items():
+        if "." in key and key.split(".", 1)[0] not in NAMESPACES:
+            out.append(f"{key}: unknown namespace")
+        if len(texts) != len(LANGS):
+            out.append(f"{key}: {len(texts)} texts for {len(LANGS)} languages")
+            continue
+        missing = [lang for lang, text in zip(LANGS, texts) if not isinstance(text, str) or not text.strip()]
+        if missing:
+            out.extend(f"{key}: no {lang!r} text" for lang in missing)
+            continue
+        names = {lang: fields(text) for lang, text in zip(LANGS, texts)}
+        if len({frozenset(v) for v in names.values()}) > 1:
+            shown = ", ".join(f"{lang} {sorted(v)}" for lang, v in names.items())
+            out.append(f"{key}: placeholders differ: {shown}")
+    return out

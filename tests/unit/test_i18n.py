@@ -1,0 +1,103 @@
+"""The one catalogue of visible text (geo_p4gn.i18n): both languages, the same placeholders, no lost key."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from geo_p4gn import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_languages():
+    assert i18n.LANGS == ("id", "en")
+    assert set(i18n.LANG_NAMES) == set(i18n.LANGS)
+    assert set(i18n.STRINGS) == set(i18n.LANGS)
+
+
+def test_every_key_has_both_languages_and_the_same_placeholders():
+    assert i18n.problems() == []
+
+
+@pytest.mark.parametrize(("entry", "fault"), [
+    (("Simpan", ""), "x: no 'en' text"),
+    (("Simpan", "   "), "x: no 'en' text"),
+    (("", "Save"), "x: no 'id' text"),
+    (("Simpan",), "x: 1 texts for 2 languages"),
+    (("{n} situs", "{count} sites"), "x: placeholders differ: id ['n'], en ['count']"),
+    (("{n} situs", "sites"), "x: placeholders differ: id ['n'], en []"),
+    (("situs", "{n} sites"), "x: placeholders differ: id [], en ['n']"),
+])
+def test_the_check_finds_a_missing_translation_and_a_placeholder_that_differs(entry, fault):
+    assert i18n.problems({"ok": ("Ya", "Yes"), "x": entry}) == [fault]
+
+
+def test_the_check_finds_an_unknown_namespace():
+    assert i18n.problems({"mpa.sites": ("Situs", "Sites")}) == ["mpa.sites: unknown namespace"]
+
+
+def test_no_key_is_written_twice():
+    """A dict literal keeps the last of two equal keys without a word: the source is read instead."""
+    tree = ast.parse((ROOT / "geo_p4gn" / "i18n.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+
+
+def test_namespaces_do_not_collide():
+    with pytest.raises(ValueError, match="'map.sites' is defined twice"):
+        i18n._merge({"": {"map.sites": ("a", "b")}, "map": {"sites": ("c", "d")}})
+
+
+def test_t_fills_placeholders_and_falls_back_to_bahasa_indonesia():
+    assert i18n.t("records_in_view", "en", n=3) == "3 interventions match the filters."
+    assert i18n.t("records_in_view", n=3) == "3 intervensi sesuai filter."
+    assert i18n.t("export.period", "fr") == "Periode"
+    assert i18n.t("metric.interventions") == "Jumlah intervensi"
+    assert i18n.t("export.site_table", "id") == "Ringkasan per situs"
+    with pytest.raises(KeyError):
+        i18n.t("no.such.key")
+
+
+def test_the_app_layer_is_the_core_catalogue():
+    from geo_p4gn_app import i18n as app_i18n
+
+    assert app_i18n.t is i18n.t
+    assert app_i18n.STRINGS is i18n.STRINGS
+    assert app_i18n.role_label("pimpinan", "en") == "manager"
+    assert app_i18n.role_label("someone", "en") == "someone"
+
+
+def _calls_with_a_literal_key():
+    """Every ``t("key", ...)`` / ``ctx.t("key", ...)`` / ``i18n.t("key", ...)`` in the code, and the export's
+    ``_t("key", ...)`` (``export.key``)."""
+    files = [*(ROOT / "geo_p4gn").rglob("*.py"), *(ROOT / "geo_p4gn_app").rglob("*.py"),
+             *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name == "t":
+                key = node.args[0].value
+            elif name == "_t" and path.name == "html.py":
+                key = f"export.{node.args[0].value}"
+            else:
+                continue
+            yield f"{path.relative_to(ROOT)}:{node.lineno}", key, node
+
+
+def test_every_key_the_code_asks_for_exists_and_gets_its_placeholders():
+    calls = list(_calls_with_a_literal_key())
+    assert len(calls) > 200  # the scan does find the pages' calls
+    for where, key, node in calls:
+        assert key in i18n.CATALOGUE, f"{where}: no {key!r} in the catalogue"
+        if any(k.arg is None for k in node.keywords):  # **values: names not known here
+            continue
+        given = {k.arg for k in node.keywords if k.arg != "lang"}
+        assert given == i18n.fields(i18n.CATALOGUE[key][0]), f"{where}: {key!r} placeholders"
