@@ -84,7 +84,7 @@ def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_t
         attribution=settings.tiles_attribution, bounds=bounds, geometry_url=mapview.level_geometry_url,
     )
     site_layer = next((el for el in m._children.values() if isinstance(el, maps.DataLayer)
-                       and el.layer_name == maps.esc(maps.text("sites", ctx.lang))), None)
+                       and el.layer_name == maps.esc(ctx.t("map.sites"))), None)
     if site_layer is not None:
         mapview.SnapClicks(site_layer).add_to(m)
     if points is not None and len(points):

@@ -109,7 +109,7 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> foliu
     mapview.area_layer("kelurahan", ctx.t("layer_kelurahan"), kel_style).add_to(m)
     mapview.outline_layer("kota", ctx.t("layer_kota")).add_to(m)
     if len(sites):
-        layer = maps.site_layer(views.site_markers(sites, ctx.lang), name=maps.text("sites", ctx.lang))
+        layer = maps.site_layer(views.site_markers(sites, ctx.lang), name=ctx.t("map.sites"))
         layer.add_to(m)
         mapview.SnapClicks(layer).add_to(m)
     if len(own):

@@ -61,7 +61,7 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, current_site: dict | None) 
     mapview.area_layer("kelurahan", ctx.t("layer_kelurahan"), kel_style).add_to(m)
     mapview.outline_layer("kota", ctx.t("layer_kota")).add_to(m)
     if len(sites):
-        maps.site_layer(views.site_markers(sites, ctx.lang), name=maps.text("sites", ctx.lang)).add_to(m)
+        maps.site_layer(views.site_markers(sites, ctx.lang), name=ctx.t("map.sites")).add_to(m)
     if current_site is not None and current_site["geometry"].geom_type != "Point":
         frame = gpd.GeoDataFrame({"_t": [current_site["name"]]}, geometry=[current_site["geometry"]],
                                  crs=settings.crs)

@@ -39,10 +39,11 @@ import pandas as pd
 import shapely
 from folium.template import Template
 
-from .. import __version__, coverage, settings
+from .. import __version__, coverage, i18n, settings
 from .._errors import P4gnError, os_fault
 from .._files import atomic_write
 from ..filters import Filters
+from ..i18n import LANGS
 from . import assets, maps
 from .elements import Raw, SafeElement, page_template
 from .maps import esc
@@ -56,50 +57,6 @@ SITE_COLUMNS = ("id", "name", "aliases", "kelurahan_code", "approximate", "ikrn"
 PUBLIC_SITE_COLUMNS = ("id", "name", "kelurahan_code", "ikrn", "sources")
 #: Organisation names listed per site (internal export) before "+ n more".
 MAX_ORGANISATIONS = 10
-LANGS = ("id", "en")
-
-TEXT = {
-    "id": {
-        "title": "Peta cakupan intervensi P4GN, DKI Jakarta",
-        "period": "Periode", "made": "Dibuat", "filters": "Filter", "no_filter": "tanpa filter",
-        "public_note": "Versi publik: lokasi situs digeneralisasi ke kelurahan; teks bebas tidak disertakan.",
-        "internal_note": "Versi internal: memuat lokasi situs dan nama organisasi. Jangan disebarkan ke publik.",
-        "records_note": "Dihitung dari {n} catatan intervensi (diagregasi; tidak ada catatan satu per satu).",
-        "site_table": "Ringkasan per situs", "matrix": "Matriks jenis intervensi x aktor (jumlah intervensi)",
-        "sources": "Sumber data dan lisensi", "site": "Situs", "kelurahan": "Kelurahan", "ikrn": "IKRN",
-        "types": "Jenis", "actors": "Aktor", "interventions": "Intervensi", "last": "Terakhir",
-        "organisations": "Organisasi", "aliases": "Nama lain", "missing_types": "Jenis belum ada",
-        "missing_actors": "Aktor belum ada", "approximate": "Lokasi", "approximate_yes": "perkiraan",
-        "sites_reached": "Situs sasaran dijangkau", "total": "Total", "no_sites": "Tidak ada situs sasaran.",
-        "more": "+{n} lainnya", "type_col": "Jenis intervensi",
-        "boundaries": "Batas wilayah", "site_sources": "Sumber situs", "records": "Data intervensi",
-        "records_src": "laporan mitra P4GN di penyimpanan geo_p4gn",
-        "taxonomy": "Jenis intervensi dan aktor", "taxonomy_src": "taksonomi P4GN {year} (BNNP DKI Jakarta)",
-        "software": "Peta", "sites_in": "{n} situs", "dates": "sampai", "none": "-",
-        "f_types": "Jenis", "f_actors": "Aktor", "f_kota": "Kota", "f_kecamatan": "Kecamatan",
-        "f_kelurahan": "Kelurahan", "f_sites": "Situs", "f_ikrn": "IKRN",
-    },
-    "en": {
-        "title": "P4GN intervention coverage map, DKI Jakarta",
-        "period": "Period", "made": "Made", "filters": "Filters", "no_filter": "no filter",
-        "public_note": "Public version: site locations are generalised to the kelurahan; free text is left out.",
-        "internal_note": "Internal version: holds site locations and organisation names. Do not publish.",
-        "records_note": "Computed from {n} intervention records (aggregated; no record is included one by one).",
-        "site_table": "Summary per site", "matrix": "Intervention type x actor matrix (number of interventions)",
-        "sources": "Data sources and licences", "site": "Site", "kelurahan": "Kelurahan", "ikrn": "IKRN",
-        "types": "Types", "actors": "Actors", "interventions": "Interventions", "last": "Last",
-        "organisations": "Organisations", "aliases": "Also known as", "missing_types": "Types not yet done",
-        "missing_actors": "Actors not yet involved", "approximate": "Location",
-        "approximate_yes": "approximate", "sites_reached": "Target sites reached", "total": "Total",
-        "no_sites": "No target sites.", "more": "+{n} more", "type_col": "Intervention type",
-        "boundaries": "Boundaries", "site_sources": "Site sources", "records": "Intervention data",
-        "records_src": "P4GN partners' reports in the geo_p4gn store",
-        "taxonomy": "Intervention types and actors", "taxonomy_src": "P4GN taxonomy {year} (BNNP DKI Jakarta)",
-        "software": "Map", "sites_in": "{n} sites", "dates": "to", "none": "-",
-        "f_types": "Types", "f_actors": "Actors", "f_kota": "Kota", "f_kecamatan": "Kecamatan",
-        "f_kelurahan": "Kelurahan", "f_sites": "Sites", "f_ikrn": "IKRN",
-    },
-}
 
 _PAGE_CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; }
@@ -121,9 +78,10 @@ table.gp-table td.z { color: #bbb; }
 """
 
 
-def _t(key: str, lang: str) -> str:
-    return TEXT[lang][key]
 
+def _t(key: str, lang: str, **values) -> str:
+    """The export's text ``export.<key>`` from the catalogue (:mod:`geo_p4gn.i18n`)."""
+    return i18n.t(f"export.{key}", lang, **values)
 
 # -- the allow-list --------------------------------------------------------------------------------------
 def allowed_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -295,7 +253,7 @@ def _site_rows(site_table: pd.DataFrame, sites: pd.DataFrame, kel_names: dict, o
             more = len(orgs) - MAX_ORGANISATIONS
             org_text = ", ".join(orgs[:MAX_ORGANISATIONS])
             if more > 0:
-                org_text += " " + _t("more", lang).format(n=more)
+                org_text += " " + _t("more", lang, n=more)
             if aliases:
                 popup.append([_t("aliases", lang), aliases])
                 name_cell["small"] = aliases
@@ -388,11 +346,11 @@ def _sources(boundaries, taxonomy, sites: pd.DataFrame, lang: str) -> list[dict]
     """
     src = boundaries.source
     commit = str(src.get("commit", ""))[:7]
-    codes = "kode wilayah Kemendagri" if lang == "id" else "Kemendagri area codes"
+    codes = _t("codes", lang)
     items = [
         {"parts": [{"text": f"{_t('boundaries', lang)}: "}, _link(str(src.get("source", ""))),
                    {"text": f"{f' @ {commit}' if commit else ''} ({src.get('license', '')}); {codes}"}]},
-        {"parts": [{"text": f"{_t('taxonomy', lang)}: {_t('taxonomy_src', lang).format(year=taxonomy.year or '')}"}]},
+        {"parts": [{"text": f"{_t('taxonomy', lang)}: {_t('taxonomy_src', lang, year=taxonomy.year or '')}"}]},
         {"parts": [{"text": f"{_t('records', lang)}: {_t('records_src', lang)}"}]},
     ]
     urls = sorted({u for v in sites["sources"] for u in v}) if "sources" in sites.columns else []
@@ -473,8 +431,8 @@ def render_export(
         bounds = ((y0, x0), (y1, x1))
     m = maps.coverage_map(
         areas=areas, values=values, metric_label=maps.metric_label(metric, lang), share=share,
-        outlines=[(maps.text("kecamatan", lang), boundaries.kecamatan, 1.2),
-                  (maps.text("kota", lang), boundaries.kota, 2.4)],
+        outlines=[(i18n.t("map.kecamatan", lang), boundaries.kecamatan, 1.2),
+                  (i18n.t("map.kota", lang), boundaries.kota, 2.4)],
         sites=_site_points(site_table, st, sections, kel_points, public),
         type_points=_type_points(recs, st, boundaries, taxonomy, filters, kel_points, as_of),
         taxonomy=taxonomy, type_keys=filters.types, details=details, lang=lang, tiles=tiles or "",
@@ -496,7 +454,7 @@ def render_export(
     if not public:
         headers.append((_t("organisations", lang), False))
     after = page_template("export_body.html").render(
-        records_note=_t("records_note", lang).format(n=int(counted.sum())), site_title=_t("site_table", lang),
+        records_note=_t("records_note", lang, n=int(counted.sum())), site_title=_t("site_table", lang),
         site_table=_table(headers, site_rows) if site_rows else None, no_sites=_t("no_sites", lang),
         matrix_title=_t("matrix", lang), matrix=_matrix_table(matrix, taxonomy, lang),
         sources_title=_t("sources", lang),

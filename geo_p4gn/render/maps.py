@@ -44,7 +44,7 @@ import shapely
 from folium.map import Layer
 from folium.template import Template
 
-from .. import settings
+from .. import i18n, settings
 from .._errors import P4gnError
 from .elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
 
@@ -67,31 +67,14 @@ TYPE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
 
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 
-TEXT = {
-    "id": {
-        "sites": "Situs", "kelurahan": "Kelurahan", "kecamatan": "Kecamatan", "kota": "Kota/Kabupaten",
-        "completeness": "Kelengkapan jenis intervensi", "no_data": "tidak ada data", "none": "belum ada",
-        "interventions": "intervensi",
-    },
-    "en": {
-        "sites": "Sites", "kelurahan": "Kelurahan (urban village)", "kecamatan": "Kecamatan (district)",
-        "kota": "Kota (city)", "completeness": "Intervention type completeness", "no_data": "no data",
-        "none": "none yet", "interventions": "interventions",
-    },
-}
-
-
-def text(key: str, lang: str = "id") -> str:
-    return TEXT["en" if lang == "en" else "id"][key]
-
-
 #: Choropleth metrics, all read from a coverage table (:func:`geo_p4gn.coverage.coverage_table`):
-#: key -> (is a 0..1 share, Bahasa Indonesia label, English label).
+#: key -> (is a 0..1 share, Bahasa Indonesia label, English label); the labels are ``metric.<key>`` in
+#: the catalogue (:mod:`geo_p4gn.i18n`).
 METRICS = {
-    "interventions": (False, "Jumlah intervensi", "Interventions"),
-    "type_completeness": (True, "Kelengkapan jenis intervensi", "Intervention type completeness"),
-    "actor_completeness": (True, "Kelengkapan aktor pentahelix", "Penta-helix actor completeness"),
-    "sites_reached": (True, "Situs sasaran yang dijangkau", "Target sites reached"),
+    "interventions": (False, *i18n.CATALOGUE["metric.interventions"]),
+    "type_completeness": (True, *i18n.CATALOGUE["metric.type_completeness"]),
+    "actor_completeness": (True, *i18n.CATALOGUE["metric.actor_completeness"]),
+    "sites_reached": (True, *i18n.CATALOGUE["metric.sites_reached"]),
 }
 
 
@@ -113,8 +96,8 @@ def metric_values(table: pd.DataFrame, metric: str) -> pd.Series:
 
 
 def metric_label(metric: str, lang: str = "id") -> str:
-    _, label_id, label_en = METRICS[metric]
-    return label_en if lang == "en" else label_id
+    """The label of a key of :data:`METRICS` in ``lang`` (``KeyError`` for any other key)."""
+    return i18n.t(f"metric.{metric}", lang)
 
 
 # -- escaping -----------------------------------------------------------------------------------------
@@ -421,7 +404,7 @@ def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: 
     """
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     colors = pd.Series(NONE_COLOR, index=values.index, dtype=object)
-    none = text("none", lang) + (f" / {text('no_data', lang)}" if v.isna().any() else "")
+    none = i18n.t("map.none", lang) + (f" / {i18n.t('map.no_data', lang)}" if v.isna().any() else "")
     items = [(NONE_COLOR, none)]
     positive = v[v > 0]
     if positive.empty:
@@ -515,7 +498,7 @@ def bare_features(frame: pd.DataFrame, properties: Sequence[str]) -> dict:
 
 def _value_text(x, share: bool, lang: str) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return text("no_data", lang)
+        return i18n.t("map.no_data", lang)
     return _fmt(float(x), share)
 
 
@@ -569,7 +552,7 @@ def type_layers(points: gpd.GeoDataFrame, taxonomy, *, keys: Sequence[str] = (),
         label = taxonomy.label("types", key, lang)
         color = TYPE_COLORS[i % len(TYPE_COLORS)]
         total = int(sub["count"].sum()) if len(sub) else 0
-        layers.append(CountLayer(sub, name=f"{label} ({total})", label=label, unit=text("interventions", lang),
+        layers.append(CountLayer(sub, name=f"{label} ({total})", label=label, unit=i18n.t("map.interventions", lang),
                                  color=color, show=show))
     return layers
 
@@ -652,8 +635,8 @@ def coverage_map(
         for layer in type_layers(type_points, taxonomy, keys=type_keys, lang=lang):
             layer.add_to(m)
     if sites is not None and len(sites):
-        site_layer(sites, name=text("sites", lang)).add_to(m)
-        sections.append((text("completeness", lang), completeness_legend()))
+        site_layer(sites, name=i18n.t("map.sites", lang)).add_to(m)
+        sections.append((i18n.t("map.completeness", lang), completeness_legend()))
     Legend(metric_label, sections).add_to(m)
     LayerSwitch(collapsed=True).add_to(m)
     return m
