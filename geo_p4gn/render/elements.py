@@ -17,7 +17,7 @@ feature groups and the vector shapes of the capture pages) come as safe subclass
 helper children that they create (``ElementAddToElement``, ``FitBounds``) hold only generated names and
 numbers.
 
-``tests/unit/test_template_injection.py`` records every template Jinja2 compiles while each renderer runs
+``tests/integration/test_template_injection.py`` records every template Jinja2 compiles while each renderer runs
 and fails if any of them contains a user string.
 
 The project's own HTML (the export's header, tables and sources) comes from :func:`page_template`: Jinja2

@@ -18,7 +18,7 @@ Roles
     everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
     log, backups and restores.
 
-:data:`ROLE_ACTIONS` is the whole matrix; ``tests/unit/test_auth_matrix.py`` walks every cell.
+:data:`ROLE_ACTIONS` is the whole matrix; ``tests/integration/test_auth_matrix.py`` walks every cell.
 
 Nothing here keeps state between calls: no module-level caches, no current user. Frames returned are
 fresh objects; an app that caches them must key the cache on the user's role and name (see
