@@ -14,7 +14,7 @@ import streamlit as st
 
 from geo_p4gn import services
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.importers import neutralise
+from geo_p4gn.spreadsheet import neutralise
 from geo_p4gn.taxonomy import GROUPS, load_taxonomy, taxonomy_path
 from geo_p4gn_app import data, views
 from geo_p4gn_app.session import Context, act, current, error

@@ -21,9 +21,9 @@ import streamlit as st
 
 from geo_p4gn import settings
 from geo_p4gn.filters import Filters
-from geo_p4gn.importers import neutralise
 from geo_p4gn.regions import code_at
 from geo_p4gn.render import elements, maps
+from geo_p4gn.spreadsheet import neutralise
 from geo_p4gn_app import data, filter_panel, mapview, views
 from geo_p4gn_app.session import Context, current
 from geo_p4gn_app.text import md

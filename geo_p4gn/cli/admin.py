@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import services
 from .._errors import P4gnError, PermissionDenied, ValidationError
+from ..spreadsheet import neutralise
 from .common import _open, _safe, add_store_argument, add_user_argument, cli_user
 
 
@@ -66,12 +67,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(v) -> str:
-    text = "" if v is None else str(v)
-    return "'" + text if text.startswith(_FORMULA) else text
+    return neutralise("" if v is None else str(v))
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:

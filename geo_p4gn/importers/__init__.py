@@ -77,6 +77,7 @@ Examples
 
 from __future__ import annotations
 
+from ..spreadsheet import neutralise
 from . import limits
 from ._common import (
     COLUMN_NAMES,
@@ -108,7 +109,6 @@ from .reconcile import (
     import_file,
 )
 from .rejects import (
-    neutralise,
     write_rejects,
 )
 

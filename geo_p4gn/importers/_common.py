@@ -31,7 +31,6 @@ KOBO_DATE_COLUMNS = ("today", "start", "_submission_time")
 #: Columns of a rejects file, ignored on import.
 REJECT_COLUMNS = ("_row", "_field", "_reason")
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _GEOPOINT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)(?:\s+-?\d+(?:\.\d+)?){0,2}\s*$")
 

@@ -17,7 +17,8 @@ import shapely.geometry
 from .._errors import LocationError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
 from ..records import _MAX_ORG, Intervention, check_notes, is_blank, parse_date, parse_number, validate_record
-from ._common import _FORMULA_START, _GEOPOINT, Progress, _bulk, normalise_column
+from ..spreadsheet import unneutralise
+from ._common import _GEOPOINT, Progress, _bulk, normalise_column
 from .columns import ColumnMap, map_columns
 from .read import MAX_REASON_CHARS, QUOTE_CHARS, RawTable, _blank_mask, _is_text, _shorten
 
@@ -32,11 +33,8 @@ _DECIMAL_POINT = r"[+-]?\d+(?:\.\d+)?"
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # -- values --------------------------------------------------------------------------------------
-def _unquote(value: Any) -> Any:
-    """Undo the formula neutralisation of our exports and rejects files ("'=x" -> "=x")."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-        return value[1:]
-    return value
+#: Undo the formula neutralisation of our exports and rejects files ("'=x" -> "=x").
+_unquote = unneutralise
 
 
 def _kobo_day(name: str, value: Any) -> Any:

@@ -4,7 +4,6 @@ import csv
 import datetime as dt
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,24 +12,12 @@ import shapely.geometry
 
 from .._errors import P4gnError
 from ..records import is_blank
-from ._common import _FORMULA_START, REJECT_COLUMNS, normalise_column
+from ..spreadsheet import neutralise
+from ._common import REJECT_COLUMNS, normalise_column
 from .check import Checked, Reject
 
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 # -- rejects file --------------------------------------------------------------------------------
-def neutralise(value: Any, *, keep_numbers: bool = False) -> Any:
-    """Prefix ``'`` to a text a spreadsheet would run as a formula (starts with = + - @ tab or CR).
-
-    With ``keep_numbers`` a plain number such as ``-6.2`` or ``-6,2`` is left as it is.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        if keep_numbers and _PLAIN_NUMBER.fullmatch(value):
-            return value
-        return "'" + value
-    return value
-
-
 def _cell_text(value: Any) -> str:
     if is_blank(value):
         return ""

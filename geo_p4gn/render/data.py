@@ -53,8 +53,8 @@ from .. import __version__, settings
 from .._errors import P4gnError, os_fault
 from .._files import replacing
 from ..filters import Filters
-from ..importers import neutralise
 from ..regions import kecamatan_codes, kota_codes
+from ..spreadsheet import neutralise
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 

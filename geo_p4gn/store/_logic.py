@@ -7,12 +7,13 @@ delete and restore, sites, history and the frames the rest of the package reads.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as dt
 import json
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +26,12 @@ from .._errors import ConflictError, NotFoundError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
 from ..records import FIELDS, Intervention, content_hashes, validate_record
 from ..sites import SITE_FIELDS, validate_site
-from .base import AUDIT_FIELDS, BatchResult
+from .base import AUDIT_FIELDS, AddOutcome, BatchResult, SiteOutcome
+
+if TYPE_CHECKING:
+    from ..boundaries import Boundaries
+    from ..filters import Filters
+    from ..taxonomy import Taxonomy
 
 #: Record columns kept in the database besides FIELDS.
 HASH_FIELDS = ("content_hash", "created_hash")
@@ -120,7 +126,7 @@ class SqlStoreLogic:
 
     # -- lazily loaded reference data ----------------------------------------------------------
     @property
-    def boundaries(self):
+    def boundaries(self) -> Boundaries:
         if self._boundaries is None:
             from ..boundaries import load_boundaries
 
@@ -128,7 +134,7 @@ class SqlStoreLogic:
         return self._boundaries
 
     @property
-    def taxonomy(self):
+    def taxonomy(self) -> Taxonomy:
         if self._taxonomy is None:
             from ..taxonomy import load_taxonomy
 
@@ -136,7 +142,7 @@ class SqlStoreLogic:
         return self._taxonomy
 
     @taxonomy.setter
-    def taxonomy(self, value) -> None:
+    def taxonomy(self, value: Taxonomy) -> None:
         """Check records against another taxonomy from now on (after an administrator changed the file)."""
         self._taxonomy = value
 
@@ -186,7 +192,8 @@ class SqlStoreLogic:
     _AUDIT_SELECT: str  # the audit columns (AUDIT_FIELDS) as the backend selects them
 
     def _select_audit(self, cur, entity: str | None, entity_id: str | None, since_seq: int) -> list[tuple]:
-        clauses, params = [f"seq > {self._PH}"], [since_seq]
+        clauses: list[str] = [f"seq > {self._PH}"]
+        params: list[object] = [since_seq]
         for column, value in (("entity", entity), ("entity_id", entity_id)):
             if value:
                 clauses.append(f"{column} = {self._PH}")
@@ -218,13 +225,13 @@ class SqlStoreLogic:
                 j = np.flatnonzero(points)[bad[0]]
                 _raise_for(res.iloc[bad[0]], pts[bad[0]].x, pts[bad[0]].y, f"record {j + 1} ({recs[j].id})")
             codes[points] = res["kelurahan_code"].to_numpy(dtype=object)
-        codes = codes.tolist()
-        for j in np.flatnonzero(~points):
-            codes[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
-        return codes
+        out: list[str] = codes.tolist()
+        for j in np.flatnonzero(~points).tolist():
+            out[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
+        return out
 
     # -- interventions -------------------------------------------------------------------------
-    def add(self, rec: Intervention, *, user: str) -> str:
+    def add(self, rec: Intervention, *, user: str) -> AddOutcome:
         """Store a new record. Same id and content again: ``"unchanged"``; other content: ConflictError."""
         result = self.add_many([rec], user=user)
         return "created" if result.created else "unchanged"
@@ -234,7 +241,8 @@ class SqlStoreLogic:
         recs = list(recs)
         codes = self._assign(recs)
         now = utcnow()
-        rows, seen = [], {}
+        rows: list[dict] = []
+        seen: dict[str, str] = {}
         for row in record_rows(recs, codes):
             if row["id"] in seen:
                 if seen[row["id"]] != row["content_hash"]:
@@ -334,7 +342,7 @@ class SqlStoreLogic:
     def restore(self, rec_id: str, *, user: str) -> None:
         self._set_deleted(rec_id, user, False)
 
-    def list(self, filters=None, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
+    def list(self, filters: Filters | None = None, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
         """Records as a GeoDataFrame (columns ``FIELDS``), filtered with :class:`~geo_p4gn.filters.Filters`."""
         with self._read() as cur:
             cols, values, geoms = self._select_records_raw(cur, None, include_deleted)
@@ -359,7 +367,7 @@ class SqlStoreLogic:
             rows = self._select_audit(cur, "intervention", rec_id, 0)
         return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
 
-    def versions(self, rec_id: str) -> list[Intervention]:
+    def versions(self, rec_id: str) -> builtins.list[Intervention]:
         """Every version the record has had, oldest first (from the audit log)."""
         out = []
         for after in self.history(rec_id)["after"]:
@@ -371,7 +379,8 @@ class SqlStoreLogic:
             rows = self._select_audit(cur, entity, None, since_seq)
         return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
 
-    def log_event(self, entity: str, entity_id: str, action: str, user: str, before=None, after=None) -> None:
+    def log_event(self, entity: str, entity_id: str, action: str, user: str, before: object = None,
+                  after: object = None) -> None:
         """Append one audit entry about a change kept outside the store's tables (e.g. ``"taxonomy"``, the
         taxonomy file), in its own write transaction. ``before``/``after``: JSON-able data, JSON text or None.
         The revision moves too, so caches keyed on :meth:`data_version` drop what they computed before."""
@@ -404,14 +413,15 @@ class SqlStoreLogic:
         return new
 
     # -- sites ---------------------------------------------------------------------------------
-    def upsert_site(self, site: dict, *, user: str) -> str:
+    def upsert_site(self, site: dict, *, user: str) -> SiteOutcome:
         """Add or edit a site (validated, kelurahan assigned); every change is audited."""
         row = validate_site(site, taxonomy=self.taxonomy, boundaries=self.boundaries, row=f"site {site.get('id')}")
         now = utcnow()
         with self._write() as cur:
-            old = self._select_sites(cur, [row["id"]])
-            if old:
-                old = old[0]
+            outcome: SiteOutcome
+            found = self._select_sites(cur, [row["id"]])
+            if found:
+                old = found[0]
                 if snapshot({k: old[k] for k in SITE_FIELDS}) == snapshot(row):
                     return "unchanged"
                 row.update(created_by=old["created_by"], created_at=old["created_at"], updated_by=user,

@@ -529,7 +529,7 @@ class GeoPackageStore(SqlStoreLogic):
             finally:
                 self._end(conn)
 
-    def backup(self, out: str) -> None:
+    def backup(self, out: str | os.PathLike[str]) -> None:
         """A consistent copy while others write (SQLite's online backup API), as one self-contained file.
 
         The copy is written beside ``out`` under a temporary name (:func:`geo_p4gn._files.replacing`) and

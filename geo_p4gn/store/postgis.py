@@ -314,7 +314,7 @@ class PostGISStore(SqlStoreLogic):
                 problems.append(f"interventions: {n} records without a 'create' audit entry")
         return problems
 
-    def backup(self, out: str) -> None:
+    def backup(self, out: str | os.PathLike[str]) -> None:
         """A consistent dump of the store's schema (``pg_dump`` custom format, one snapshot) while others
         write. The password goes through the environment, never the command line."""
         from psycopg.conninfo import conninfo_to_dict
