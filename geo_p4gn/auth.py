@@ -46,12 +46,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+import tomlkit
+from tomlkit.items import KeyType, SingleKey
 
 from . import settings
 from ._errors import P4gnError, PermissionDenied, ValidationError, os_fault
@@ -113,25 +115,30 @@ def load_users(path: str | os.PathLike | None = None) -> dict[str, dict[str, Any
     return out
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    text = json.dumps(str(v), ensure_ascii=True)
-    return text.replace("\\u007f", "\\u007F")
-
-
 def _dump(users: Mapping[str, Mapping[str, Any]]) -> str:
-    lines = ["# geo-p4gn users: identity -> role (and a password hash for local accounts).",
-             "# Managed with `geo-p4gn user ...`. Keep this file private (mode 0600) and out of git.", ""]
+    """The users file's text (tomlkit): a table per user, names always quoted, empty fields left out.
+
+    >>> print(_dump({"budi": {"role": "admin", "failures": 2, "locked_until": ""}}), end="")
+    # geo-p4gn users: identity -> role (and a password hash for local accounts).
+    # Managed with `geo-p4gn user ...`. Keep this file private (mode 0600) and out of git.
+    <BLANKLINE>
+    [users."budi"]
+    role = "admin"
+    failures = 2
+    """
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("geo-p4gn users: identity -> role (and a password hash for local accounts)."))
+    doc.add(tomlkit.comment("Managed with `geo-p4gn user ...`. Keep this file private (mode 0600) and out of git."))
+    doc.add(tomlkit.nl())
+    table = tomlkit.table(is_super_table=True)
     for name in sorted(users):
-        lines.append(f"[users.{_toml_value(name)}]")
+        entry = tomlkit.table()
         for key in ("role", "password_hash", "failures", "locked_until"):
             if users[name].get(key) not in (None, ""):
-                lines.append(f"{key} = {_toml_value(users[name][key])}")
-        lines.append("")
-    return "\n".join(lines)
+                entry.add(key, users[name][key])
+        table.add(SingleKey(name, KeyType.Basic), entry)
+    doc.add("users", table)
+    return tomlkit.dumps(doc)
 
 
 @contextlib.contextmanager
