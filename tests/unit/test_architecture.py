@@ -42,6 +42,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "geo_p4gn.i18n": ("domain", "core"),
     "geo_p4gn.regions": ("domain", "core"),
     "geo_p4gn._files": ("domain", "core"),
+    "geo_p4gn.spreadsheet": ("domain", "core"),
     "geo_p4gn._json": ("domain", "core"),
     "geo_p4gn.taxonomy": ("domain", "core"),
     "geo_p4gn.records": ("domain", "core"),
