@@ -72,22 +72,33 @@ def test_the_app_layer_is_the_core_catalogue():
     assert app_i18n.role_label("someone", "en") == "someone"
 
 
+def _imports_the_catalogue_t(tree: ast.Module) -> bool:
+    """Whether a module's bare ``t`` is the catalogue's (``from ...i18n import t``), not a helper of its own."""
+    return any(isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "i18n"
+               and any(a.name == "t" and a.asname is None for a in node.names) for node in ast.walk(tree))
+
+
 def _calls_with_a_literal_key():
-    """Every ``t("key", ...)`` / ``ctx.t("key", ...)`` / ``i18n.t("key", ...)`` in the code, and the export's
-    ``_t("key", ...)`` (``export.key``)."""
+    """Every call of the catalogue with a literal key: ``t("key")`` where ``t`` is imported from an i18n
+    module, ``ctx.t("key")`` / ``self.t("key")`` (the app's Context), ``i18n.t("key")``, and the export's
+    ``_t("key")`` (``export.key``)."""
     files = [*(ROOT / "geo_p4gn").rglob("*.py"), *(ROOT / "geo_p4gn_app").rglob("*.py"),
              *(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]
     for path in files:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bare_t = _imports_the_catalogue_t(tree)
+        for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
                     and isinstance(node.args[0].value, str)):
                 continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-            if name == "t":
-                key = node.args[0].value
-            elif name == "_t" and path.name == "html.py":
-                key = f"export.{node.args[0].value}"
-            else:
+            func, key = node.func, node.args[0].value
+            catalogue_t = ((isinstance(func, ast.Name) and func.id == "t" and bare_t)
+                           or (isinstance(func, ast.Attribute) and func.attr == "t"
+                               and isinstance(func.value, ast.Name) and func.value.id in ("ctx", "self", "i18n")))
+            if (isinstance(func, ast.Name) and func.id == "_t"
+                    and path.relative_to(ROOT).as_posix() == "geo_p4gn/render/html.py"):
+                key = f"export.{key}"
+            elif not catalogue_t:
                 continue
             yield f"{path.relative_to(ROOT)}:{node.lineno}", key, node
 
