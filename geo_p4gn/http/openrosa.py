@@ -110,7 +110,7 @@ def routes(server: Server) -> list[Route]:
             body += chunk
             if len(body) > MAX_SUBMISSION:
                 return message(f"the submission is larger than {MAX_SUBMISSION:,} bytes", 413, "error", limit)
-        request._body = bytes(body)  # noqa: SLF001 - request.form() reads the buffered body
+        request._body = bytes(body)
         try:
             form = await request.form(max_files=5, max_fields=20)
         except Exception as exc:  # noqa: BLE001 - python-multipart's errors: not a readable body
@@ -119,7 +119,7 @@ def routes(server: Server) -> list[Route]:
             part = form.get("xml_submission_file")
             if part is None or isinstance(part, str):
                 return message("no xml_submission_file part in the submission", 400, "error")
-            if any(k != "xml_submission_file" for k in form.keys()):
+            if any(k != "xml_submission_file" for k in form):
                 return message("attachments are not accepted: this form has none", 400, "error")
             data = await part.read()
         finally:

@@ -173,6 +173,8 @@ def revoke(caller: User, *, token_id: str | None = None, user: str | None = None
     Administrators revoke anyone's; everyone may revoke their own."""
     if not token_id and not user:
         raise ValidationError("say which token (token_id) or whose tokens (user) to revoke")
+    if user and user != caller.name:
+        authorize(caller, "manage_users")
     p = _path(path)
     with _editing(p) as tokens:
         hits = [d for d, e in tokens.items()

@@ -42,6 +42,7 @@ FORM_ID = "geo_p4gn_intervensi"
 FORM_REVISION = 1
 LANGS = (("id", "Bahasa Indonesia (id)"), ("en", "English (en)"))
 _ROUND = 7  # degrees: the precision of the content hash (1 cm)
+_CHOICE_COLUMNS = ("list_name", "name", *(f"label::{n}" for _, n in LANGS), "kota", "kecamatan", "lat", "lon")
 
 #: The questions' labels and hints, Indonesian and English.
 _Q = {
@@ -166,6 +167,9 @@ def xlsform_sheets(taxonomy, sites, boundaries) -> dict[str, list[dict[str, Any]
         lon, lat = points[row["code"]]
         choices.append({"list_name": "kelurahan", "name": row["code"], "kecamatan": row["kecamatan_code"],
                         **_labels("label", (row["name"], row["name"])), "lat": _round(lat), "lon": _round(lon)})
+    # one column order for every row (pyxform writes a choice's extra columns in its row's order, and the
+    # XLSForm file has one header): the dict and the file give the same XForm
+    choices = [{k: row[k] for k in _CHOICE_COLUMNS if k in row} for row in choices]
     settings = [{"form_title": "Intervensi P4GN DKI Jakarta", "form_id": FORM_ID,
                  "version": form_version(taxonomy, sites, boundaries), "default_language": LANGS[0][1],
                  "instance_name": "concat(${tanggal}, ' ', ${jenis}, ' ', ${organisasi})"}]
@@ -185,7 +189,7 @@ def build_form(taxonomy, sites, boundaries) -> Form:
     xml = result.xform
     settings = sheets["settings"][0]
     return Form(FORM_ID, settings["version"], settings["form_title"], xml,
-                hashlib.md5(xml.encode()).hexdigest(), sheets)  # noqa: S324 - OpenRosa's formList hash is md5
+                hashlib.md5(xml.encode()).hexdigest(), sheets)
 
 
 def xlsform_bytes(sheets: dict) -> bytes:
@@ -199,6 +203,8 @@ def xlsform_bytes(sheets: dict) -> bytes:
         cols: list[str] = []
         for r in rows:
             cols += [c for c in r if c not in cols]
+        if name == "choices":  # the rows' own order (see xlsform_sheets)
+            cols.sort(key=_CHOICE_COLUMNS.index)
         ws = wb.create_sheet(name)
         ws.append(cols)
         for r in rows:
