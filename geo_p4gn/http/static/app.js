@@ -143,9 +143,14 @@
       if (state.config.tiles) {
         L.tileLayer(state.config.tiles, { maxZoom: 19, attribution: state.config.tiles_attribution || "" }).addTo(map);
       }
+      // the shapes go into the page's offline cache as soon as they are known (the service worker may not
+      // yet control this first page)
+      if (window.caches) caches.open("p4gn-capture-data").then((c) => c.match(state.config.geometry_url)
+        .then((hit) => hit || c.add(state.config.geometry_url))).catch(() => {});
       fetch(state.config.geometry_url).then((r) => r.json()).then((fc) => {
         shapes = fc.features.map((f) => ({ p: f.properties, rings: polys(f.geometry), box: bbox(f.geometry) }));
         L.geoJSON(fc, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.04 }, interactive: false }).addTo(map);
+        state.shapesReady = true;
         showPlace();
       }).catch(() => {});
       map.on("click", (e) => setPoint(e.latlng.lng, e.latlng.lat, "", null));
