@@ -43,6 +43,7 @@ def restore_from(backup: str | os.PathLike, target: str, *, user: str = "restore
     if not backup.is_file():
         msg = f"no backup file at {backup}"
         raise P4gnError(msg)
+    safety: Path | None
     if is_postgis(target):
         safety, previous = _restore_postgis(backup, target, safety_dir)
     else:
@@ -171,7 +172,7 @@ def _pg_env(url: str) -> tuple[str, str, dict]:
     for part in options.replace("-c ", "-c").split():
         if part.startswith("-csearch_path="):
             schema = part.split("=", 1)[1].split(",")[0].strip().strip('"') or "public"
-    return make_conninfo(**info), schema, env
+    return make_conninfo("", **info), schema, env
 
 
 def _restore_postgis(backup: Path, target: str, safety_dir) -> tuple[Path, int]:
@@ -233,6 +234,7 @@ def _pg_restore_script(backup: Path, conninfo: str, schema: str, postgis: str, e
         load = subprocess.Popen([_pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                                  f"--dbname={conninfo}"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=err2, env=env)
+        assert dump.stdout is not None and load.stdin is not None  # both are pipes (PIPE above)
         try:
             for line in dump.stdout:
                 load.stdin.write(ours + b"\n" if line.rstrip(b"\r\n") == empty else line)
