@@ -19,6 +19,19 @@ GEO_P4GN_TILES_ATTRIBUTION
     Attribution text shown for that tile layer.
 GEO_P4GN_OWN_EDIT_DAYS
     Days during which field teams may correct or delete their own records (default 7).
+GEO_P4GN_SMTP_HOST, GEO_P4GN_SMTP_PORT
+    The agency's SMTP server for mailed bulletins (``geo-p4gn report ... --mail``); no host (the
+    default) means bulletins are only written as files. Port default 587.
+GEO_P4GN_SMTP_SECURITY
+    ``starttls`` (default: refused if the server does not offer it), ``ssl`` (SMTPS, usually port 465) or
+    ``none`` (only for a relay on the same host).
+GEO_P4GN_SMTP_FROM
+    The sender address of bulletins.
+GEO_P4GN_SMTP_USER, GEO_P4GN_SMTP_PASSWORD_FILE
+    The SMTP login, if the server needs one; the password is read from that file (mode 0600) when a
+    mail is sent, never from the environment itself.
+GEO_P4GN_SMTP_TIMEOUT
+    Seconds to wait for the server (default 30).
 GEO_P4GN_USERS
     The users file (accounts and roles, :mod:`geo_p4gn.auth`). Default ``<data>/users.toml``.
 GEO_P4GN_SINGLE_USER
@@ -57,6 +70,24 @@ users_path: Path = Path(os.environ.get("GEO_P4GN_USERS", data_dir / "users.toml"
 allow_single_user_server: bool = os.environ.get("GEO_P4GN_SINGLE_USER", "") == "1"
 #: Trust an OIDC ``email`` claim without ``email_verified``.
 oidc_trust_email: bool = os.environ.get("GEO_P4GN_OIDC_TRUST_EMAIL", "") == "1"
+
+#: The SMTP server of mailed bulletins (empty: no mail) and how to reach it.
+smtp_host: str = os.environ.get("GEO_P4GN_SMTP_HOST", "")
+smtp_port: int = int(os.environ.get("GEO_P4GN_SMTP_PORT", "587"))
+smtp_security: str = os.environ.get("GEO_P4GN_SMTP_SECURITY", "starttls")
+smtp_from: str = os.environ.get("GEO_P4GN_SMTP_FROM", "")
+smtp_user: str = os.environ.get("GEO_P4GN_SMTP_USER", "")
+smtp_password_file: Path | None = (
+    Path(os.environ["GEO_P4GN_SMTP_PASSWORD_FILE"]) if os.environ.get("GEO_P4GN_SMTP_PASSWORD_FILE") else None
+)
+smtp_timeout: float = float(os.environ.get("GEO_P4GN_SMTP_TIMEOUT", "30"))
+
+
+def smtp_password() -> str:
+    """The SMTP password, read from :data:`smtp_password_file` now (empty without one)."""
+    if smtp_password_file is None:
+        return ""
+    return smtp_password_file.read_text(encoding="utf-8").strip()
 
 
 def cli_user_name() -> str | None:

@@ -17,13 +17,14 @@ import time
 
 from .._errors import P4gnError
 from ..filters import add_filter_arguments, filters_from_args
+from . import report as report_cli
 from .common import add_user_argument, cli_user
 
 #: Rows from which ``import`` draws a progress bar (on a terminal only).
 PROGRESS_ROWS = 5000
 #: Reasons ``import`` prints before pointing to ``--rejects``.
 SHOWN_REJECTS = 20
-EXPORT_FORMATS = ("csv", "xlsx", "geojson", "gpkg", "html")
+EXPORT_FORMATS = ("csv", "xlsx", "geojson", "gpkg", "html", "png")
 _STAGES = ("read", "validate", "locate", "write")
 
 
@@ -58,6 +59,11 @@ def register(sub) -> None:
     h = e.add_argument_group("html map")
     h.add_argument("--metric", help="html: the choropleth's metric (default: interventions)")
     h.add_argument("--tiles", default="", metavar="URL", help="html: background tiles (default: none, offline)")
+    b = e.add_argument_group("briefing pack (png, gpkg --styled; see geo_p4gn.cli.report)")
+    b.add_argument("--level", choices=report_cli.LEVELS, default="kelurahan", help="png: the choropleth's level")
+    b.add_argument("--styled", action="store_true",
+                   help="gpkg: add the coverage layers and their QGIS styles (layer_styles)")
+    report_cli.add_bulletin_arguments(b)
     add_filter_arguments(e)
     add_user_argument(e)
     e.set_defaults(func=cmd_export)
@@ -152,7 +158,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     services.authorize(user, "export_public" if args.public else "export")  # before opening the store
     filters = filters_from_args(args)
     kind = "public" if args.public else "internal"
+    if args.mail and args.format != "png":
+        msg = "--mail is for png exports (and for geo-p4gn report)"
+        raise P4gnError(msg)
     with open_store(args.store) as store:
+        if args.format == "png":
+            return report_cli.export_png(args, store, user)
+        if args.format == "gpkg" and args.styled:
+            return report_cli.export_styled_gpkg(args, store, user)
+        filters = services.resolve_filters(store, user, filters)  # names to codes; an unknown value: exit 2
         if args.format == "html":
             page = services.export_html(store, user, args.out, filters, public=args.public, lang=args.lang,
                                         metric=args.metric or "interventions", tiles=args.tiles or "")
