@@ -41,6 +41,22 @@ def main(ctx: Context) -> None:
                        file_name=f"peta-p4gn-{stamp}{suffix}.html", mime="text/html", on_click="ignore",
                        type="primary", icon=":material/map:", key="ekspor_html")
 
+    st.subheader(ctx.t("briefing_title"))
+    st.caption(ctx.t("briefing_help"))
+    args = {"public": public, "lang": ctx.lang, "metric": metric}
+    briefing = (
+        ("png", ctx.t("png_download"), lambda: downloads.png_map(ctx.store, ctx.user, filters, **args),
+         f"peta-p4gn-{stamp}{suffix}.png", "image/png", ":material/image:"),
+        ("pdf", ctx.t("pdf_download"), lambda: downloads.report_pdf(ctx.store, ctx.user, filters, **args),
+         f"buku-peta-p4gn-{stamp}{suffix}.pdf", "application/pdf", ":material/picture_as_pdf:"),
+        ("qgis", ctx.t("styled_gpkg_download"), lambda: downloads.styled_gpkg(ctx.store, ctx.user, filters, **args),
+         f"cakupan-p4gn-qgis-{stamp}{suffix}.gpkg", "application/geopackage+sqlite3", ":material/layers:"),
+    )
+    for col, (key, label, make, name, mime, icon) in zip(st.columns(len(briefing)), briefing):
+        with col:
+            st.download_button(label, data=make, file_name=name, mime=mime, on_click="ignore", icon=icon,
+                               key=f"ekspor_{key}", width="stretch")
+
     st.subheader(ctx.t("data_title"))
     hxl = st.checkbox(ctx.t("hxl"), value=False, key="ekspor_hxl")
     cols = st.columns(len(downloads.FORMATS))

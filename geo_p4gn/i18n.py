@@ -329,6 +329,14 @@ _APP: dict[str, tuple[str, str]] = {
     "data_title": ("Data intervensi", "Intervention data"),
     "data_download": ("Unduh {fmt}", "Download {fmt}"),
     "hxl": ("Tambahkan baris tagar HXL (khusus CSV)", "Add the HXL hashtag row (CSV only)"),
+    "briefing_title": ("Paket briefing", "Briefing pack"),
+    "briefing_help": (("Gambar peta untuk aplikasi obrolan (PNG, lebar 1080 px), buku peta PDF (sampul provinsi, "
+                       "satu halaman per kota dan per situs sasaran) dan GeoPackage yang langsung berwarna di QGIS."),
+                      ("A map image for chat apps (PNG, 1080 px wide), a PDF map book (province cover, one page "
+                       "per kota and per target site) and a GeoPackage that opens in QGIS already mapped.")),
+    "png_download": ("Unduh gambar peta (PNG)", "Download the map image (PNG)"),
+    "pdf_download": ("Unduh buku peta (PDF)", "Download the map book (PDF)"),
+    "styled_gpkg_download": ("Unduh GeoPackage bergaya QGIS", "Download the QGIS-styled GeoPackage"),
     # Administrasi
     "admin_title": ("Administrasi", "Administration"),
     "audit_title": ("Log audit", "Audit log"),

@@ -35,3 +35,29 @@ def records_file(store, user, fmt: str, filters: Filters, *, public: bool, hxl: 
         services.export_records(store, user, out, fmt, filters, public=public, hxl=hxl and fmt == "csv",
                                 lang=lang)
         return out.read_bytes()
+
+
+def png_map(store, user, filters: Filters, *, public: bool, lang: str, metric: str, level: str = "kelurahan"
+            ) -> bytes:
+    """The map image (:func:`geo_p4gn.services.briefing.export_png`)."""
+    from geo_p4gn.services import briefing
+
+    return briefing.export_png(store, user, None, filters, public=public, lang=lang, metric=metric, level=level)
+
+
+def report_pdf(store, user, filters: Filters, *, public: bool, lang: str, metric: str) -> bytes:
+    """The PDF map book (:func:`geo_p4gn.services.briefing.export_report`)."""
+    from geo_p4gn.services import briefing
+
+    return briefing.export_report(store, user, None, filters, public=public, lang=lang, metric=metric)
+
+
+def styled_gpkg(store, user, filters: Filters, *, public: bool, lang: str, metric: str) -> bytes:
+    """The QGIS-styled GeoPackage (:func:`geo_p4gn.services.briefing.export_styled_gpkg`), made in a private
+    temporary folder and read back."""
+    from geo_p4gn.services import briefing
+
+    with tempfile.TemporaryDirectory(prefix="geo-p4gn-export-") as tmp:
+        out = Path(tmp) / "styled.gpkg"
+        briefing.export_styled_gpkg(store, user, out, filters, public=public, lang=lang, metric=metric)
+        return out.read_bytes()

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("app_env")
 def test_the_page_offers_every_export_for_the_current_filters(store):
     at = open_app("ekspor", query={"sites": "kampung-ambon"})
     labels = [b.label for b in at.download_button]
-    assert labels == ["Unduh peta HTML", "Unduh CSV", "Unduh XLSX", "Unduh GeoJSON", "Unduh GeoPackage"]
+    assert labels == ["Unduh peta HTML", "Unduh gambar peta (PNG)", "Unduh buku peta (PDF)",
+                      "Unduh GeoPackage bergaya QGIS", "Unduh CSV", "Unduh XLSX", "Unduh GeoJSON", "Unduh GeoPackage"]
     assert at.multiselect(key="flt_sites").value == ["kampung-ambon"]
     assert "3 intervensi sesuai filter" in texts(at)
     assert not at.checkbox(key="ekspor_public").disabled  # the single user is an admin
