@@ -3,8 +3,8 @@
 A layer above the services, beside the CLI: routes import only the services, identity, auth and the
 domain. ``/capture/`` and ``/api/capture/`` are the offline capture page and its API
 (:mod:`~geo_p4gn.http.capture`); ``/openrosa/`` is the OpenRosa server for ODK Collect and KoboCollect
-(:mod:`~geo_p4gn.http.openrosa`); capture tokens are :mod:`~geo_p4gn.http.tokens`; the form is
-:mod:`~geo_p4gn.http.xform`.
+(:mod:`~geo_p4gn.http.openrosa`); capture tokens are :mod:`geo_p4gn.services.tokens`; the form is
+:mod:`geo_p4gn.xform`.
 """
 
 from __future__ import annotations

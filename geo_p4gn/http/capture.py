@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from .. import services, settings
 from .._errors import ConflictError, P4gnError, PermissionDenied
-from . import tokens
+from ..services import tokens
 from .server import Server
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -44,7 +44,7 @@ _PAGE_FILES = {"app.js": "text/javascript", "app.css": "text/css", "icon.svg": "
 
 
 def _leaflet_dir() -> Path:
-    import xstatic.pkg.leaflet as leaflet
+    from xstatic.pkg import leaflet
 
     return Path(leaflet.BASE_DIR)
 

@@ -25,9 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import services
+from .. import services, xform
 from .._errors import ConflictError, P4gnError, PermissionDenied
-from . import xform
 from .server import Server
 
 #: Largest submission accepted (bytes): an instance of this form is about 1 KB.

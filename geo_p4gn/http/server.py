@@ -15,10 +15,10 @@ from pathlib import Path
 
 import shapely
 
-from .. import auth, services, settings
+from .. import auth, services, settings, xform
 from .._errors import P4gnError, PermissionDenied
 from ..identity import SINGLE_USER, User
-from . import tokens, xform
+from ..services import tokens
 
 
 class Server:

@@ -22,10 +22,11 @@ import requests
 import uvicorn
 from starlette.applications import Starlette
 
-from geo_p4gn import auth, importers
-from geo_p4gn.http import routes, tokens, xform
+from geo_p4gn import auth, importers, xform
+from geo_p4gn.http import routes
 from geo_p4gn.identity import User
 from geo_p4gn.seed import seed_store
+from geo_p4gn.services import tokens
 from geo_p4gn.store import open_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "openrosa"

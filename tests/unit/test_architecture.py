@@ -58,6 +58,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "geo_p4gn.coverage": ("engines", "core"),
     "geo_p4gn.render": ("engines", "core"),  # render/report*.py included
     "geo_p4gn.seed": ("engines", "core"),  # writes the starter data into a store it is given
+    "geo_p4gn.xform": ("engines", "core"),  # the ODK form from taxonomy, sites and boundaries
     # -- services -------------------------------------------------------------------------------------------
     "geo_p4gn.services": ("services", "core"),
     # -- entry points ---------------------------------------------------------------------------------------

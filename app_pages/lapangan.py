@@ -1,0 +1,133 @@
+"""Perangkat lapangan (field devices): the offline capture page, ODK Collect / KoboCollect, the XLSForm.
+
+Everyone who records gets a link to the offline capture page holding a new capture token (in the link's
+fragment, which browsers never send to a server) and ODK Collect's settings QR for themselves. An
+administrator shows the QR of any field team member (with a new token as the password, for accounts
+that sign in with OIDC), lists the tokens and revokes them. The XLSForm download is the form ODK Collect
+gets, for agencies that run their own KoboToolbox or ODK Central.
+
+The page's text is in ``_T`` (Indonesian, English) while the language catalogue moves into the core.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from geo_p4gn import services, xform
+from geo_p4gn._errors import P4gnError
+from geo_p4gn.services import tokens
+from geo_p4gn_app.collect import collect_settings, qr_png
+from geo_p4gn_app.session import current, error
+from geo_p4gn_app.text import md
+
+_T = {
+    "title": ("Perangkat lapangan", "Field devices"),
+    "capture": ("Halaman catat luring", "Offline capture page"),
+    "capture_help": (("Buka di ponsel selagi ada sinyal, lalu pasang ke layar utama: sesudahnya mencatat tanpa "
+                     "koneksi, dan entri dikirim sendiri saat sinyal kembali."),
+                     ("Open it on the phone while there is signal, then add it to the home screen: after that "
+                     "it records with no connection and sends by itself when the signal returns.")),
+    "make_link": ("Buat tautan masuk (berlaku {d} hari)", "Make a sign-in link (valid {d} days)"),
+    "open": ("Buka halaman catat luring", "Open the offline capture page"),
+    "link_note": ("Tautan ini berisi token pribadi Anda: jangan dibagikan.",
+                  "This link holds your personal token: do not share it."),
+    "odk": ("ODK Collect / KoboCollect", "ODK Collect / KoboCollect"),
+    "odk_help": (("Alamat server di ODK Collect: {url} (pengguna dan kata sandi akun geo_p4gn). Atau pindai "
+                 "kode QR ini di Collect: Pengaturan proyek > Pindai QR."),
+                 ("Server URL in ODK Collect: {url} (the geo_p4gn account's user and password). Or scan this "
+                 "QR code in Collect: Project settings > Scan QR.")),
+    "for_user": ("Untuk pengguna", "For user"),
+    "with_token": ("Sertakan token baru sebagai kata sandi", "Include a new token as the password"),
+    "show_qr": ("Tampilkan kode QR", "Show the QR code"),
+    "qr_note": ("Kode ini berisi token: tunjukkan hanya kepada penggunanya, lalu tutup.",
+                "This code holds a token: show it to its user only, then close it."),
+    "xlsform": ("Unduh XLSForm (KoboToolbox / ODK Central)", "Download the XLSForm (KoboToolbox / ODK Central)"),
+    "tokens": ("Token aktif", "Active tokens"),
+    "revoke": ("Cabut token", "Revoke token"),
+    "revoke_user": ("Cabut semua token pengguna ini", "Revoke all of this user's tokens"),
+    "revoked": ("{n} token dicabut", "{n} token(s) revoked"),
+    "none": ("Tidak ada token aktif.", "No active tokens."),
+}
+
+
+def _t(key: str, lang: str, **kw) -> str:
+    return _T[key][1 if lang == "en" else 0].format(**kw)
+
+
+def _base_url() -> str:
+    parts = urlsplit(str(st.context.url or ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+ctx = current()
+lang = ctx.lang
+st.title(_t("title", lang))
+base = _base_url()
+is_admin = ctx.can("manage_users")
+
+st.subheader(_t("capture", lang))
+st.caption(_t("capture_help", lang))
+if st.button(_t("make_link", lang, d=tokens.token_days), key="lap_link"):
+    try:
+        secret, _ = tokens.issue(ctx.user, label="app link")
+    except P4gnError as exc:
+        error(ctx, exc)
+    else:
+        st.link_button(_t("open", lang), f"{base}/capture/#token={secret}", type="primary")
+        st.caption(_t("link_note", lang))
+
+st.subheader(_t("odk", lang))
+server_url = f"{base}/openrosa"
+st.write(md(_t("odk_help", lang, url=server_url)))
+names = [ctx.user.name]
+if is_admin:
+    try:
+        names = [u.name for u in services.list_users(ctx.user) if services.can(u, "record")] or names
+    except P4gnError as exc:
+        error(ctx, exc)
+who = st.selectbox(_t("for_user", lang), names, key="lap_user") if len(names) > 1 else names[0]
+with_token = st.checkbox(_t("with_token", lang), value=ctx.mode != "local", key="lap_with_token")
+if st.button(_t("show_qr", lang), key="lap_qr"):
+    try:
+        secret = tokens.issue(ctx.user, who, label="ODK Collect")[0] if with_token else None
+    except P4gnError as exc:
+        error(ctx, exc)
+    else:
+        st.image(qr_png(collect_settings(server_url, who, secret)), width=320)
+        if secret:
+            st.caption(_t("qr_note", lang))
+
+try:
+    store = ctx.store
+    form = xform.build_form(store.taxonomy, services.list_sites(store, ctx.user), store.boundaries)
+except P4gnError as exc:
+    error(ctx, exc)
+else:
+    st.download_button(_t("xlsform", lang), data=lambda: xform.xlsform_bytes(form.sheets), on_click="ignore",
+                       file_name=f"{form.form_id}-{form.version}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+st.subheader(_t("tokens", lang))
+active = tokens.list_tokens(ctx.user)
+if not active:
+    st.caption(_t("none", lang))
+else:
+    st.dataframe(pd.DataFrame([vars(i) for i in active]), hide_index=True, width="stretch")
+    pick = st.selectbox(_t("revoke", lang), [i.token_id for i in active], key="lap_revoke_id",
+                        format_func=lambda tid: next(f"{i.user} · {i.label} · {i.expires_at[:10]} · {tid}"
+                                                     for i in active if i.token_id == tid))
+    col1, col2 = st.columns(2)
+    target = next(i.user for i in active if i.token_id == pick)
+    if col1.button(_t("revoke", lang), key="lap_revoke"):
+        st.toast(_t("revoked", lang, n=tokens.revoke(ctx.user, token_id=pick)))
+        st.rerun()
+    if col2.button(_t("revoke_user", lang), key="lap_revoke_user"):
+        try:
+            st.toast(_t("revoked", lang, n=tokens.revoke(ctx.user, user=target)))
+        except P4gnError as exc:
+            error(ctx, exc)
+        else:
+            st.rerun()
