@@ -182,7 +182,7 @@ def _encode(values, vocabulary) -> np.ndarray:
 
 
 def _area_filter(codes: pd.Series, filters: Filters) -> np.ndarray:
-    """Which kelurahan codes pass the (OR-ed) kota / kecamatan / kelurahan filters."""
+    """Which kelurahan codes pass the kota / kecamatan / kelurahan filters (the rule of Filters.area_mask)."""
     return filters.area_mask(codes)  # a writable array: _target_sites narrows it in place
 
 

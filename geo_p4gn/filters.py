@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
+from ._errors import P4gnError
 from .records import parse_date
-from .regions import kecamatan_codes, kota_codes
+from .regions import codes_at, level_of, within, within_codes
 
 _LIST_FIELDS = ("types", "actors", "kota", "kecamatan", "kelurahan", "sites", "ikrn")
 
@@ -65,9 +68,25 @@ class Filters:
         """The active filters, for titles and report headers."""
         return self.to_query()
 
+    def areas(self) -> tuple[str, ...]:
+        """The areas the area filters select, by the rule of :meth:`area_mask`: every chosen kota,
+        kecamatan or kelurahan code except those holding a finer chosen one (sorted).
+
+        >>> Filters(kota=("31.73",), kecamatan=("31.73.01",)).areas()  # a finer choice narrows
+        ('31.73.01',)
+        >>> Filters(kota=("31.73",), kecamatan=("31.71.02",)).areas()  # different branches add up
+        ('31.71.02', '31.73')
+        """
+        chosen = set(self.kota) | set(self.kecamatan) | set(self.kelurahan)
+        return tuple(sorted(c for c in chosen if not any(d != c and within(d, c) for d in chosen)))
+
     def area_mask(self, codes: pd.Series) -> np.ndarray:
-        """Which kelurahan codes pass the area filters: in any of the chosen kota, kecamatan or kelurahan
-        (the levels are OR-ed; no area filter passes every code, a missing code passes only then).
+        """Which kelurahan codes pass the area filters.
+
+        The rule: a finer choice inside a coarser one narrows to it (kota Jakarta Barat + kecamatan
+        Cengkareng = Cengkareng), choices in different branches add up (kecamatan Cengkareng + kelurahan
+        Tanjung Priok = both). So a code passes when it lies in one of :meth:`areas`. No area filter
+        passes every code; a missing code passes only then.
 
         A new, writable array: callers combine it in place with their other conditions.
         """
@@ -76,12 +95,15 @@ class Filters:
         text = codes.astype(object)
         text = text.where(text.notna(), "").astype(str)
         keep = np.zeros(len(codes), dtype=bool)
-        if self.kota:
-            keep |= kota_codes(text).isin(self.kota).to_numpy(dtype=bool)
-        if self.kecamatan:
-            keep |= kecamatan_codes(text).isin(self.kecamatan).to_numpy(dtype=bool)
-        if self.kelurahan:
-            keep |= text.isin(self.kelurahan).to_numpy(dtype=bool)
+        by_level: dict[str, list[str]] = {}
+        for area in self.areas():
+            by_level.setdefault(level_of(area) or "", []).append(area)
+        for level, chosen in by_level.items():
+            if level in ("kota", "kecamatan", "kelurahan"):
+                keep |= codes_at(text, level).isin(chosen).to_numpy(dtype=bool)
+            else:  # a code of no known length: itself or anything inside it
+                for area in chosen:
+                    keep |= within_codes(text, area).to_numpy(dtype=bool)
         return keep
 
     def record_mask(self, records: pd.DataFrame, sites: pd.DataFrame | None = None) -> pd.Series:
@@ -136,3 +158,128 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
         if values:
             query[name] = ",".join(values)
     return Filters.from_query(query)
+
+
+# -- filter values by code or name ----------------------------------------------------------------------------
+#: What a filter value is matched against, per field (for messages).
+_WHAT = {"kota": "kota", "kecamatan": "kecamatan", "kelurahan": "kelurahan", "sites": "site",
+         "types": "intervention type", "actors": "actor class", "ikrn": "IKRN category"}
+#: The command-line option of each field (for messages).
+OPTION = {"types": "--type", "actors": "--actor", "kota": "--kota", "kecamatan": "--kecamatan",
+          "kelurahan": "--kelurahan", "sites": "--site", "ikrn": "--ikrn"}
+_PREFIX = re.compile(r"^(kota administrasi|kabupaten administrasi|kota adm|kab adm|kabupaten|kota|kab"
+                     r"|kecamatan|kec|kelurahan|kel|desa)\b\s*")
+
+
+class FilterValueError(P4gnError):
+    """Filter values that match nothing (or several things). ``problems`` lists ``(field, value, reason)``
+    with ``reason`` ``"unknown"`` or ``"ambiguous"``; ``candidates[(field, value)]`` the codes an
+    ambiguous name matched; ``resolved`` the filters with the values that did match (for a view that
+    drops the others and says so)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]], candidates: dict | None = None,
+                 resolved: Filters | None = None) -> None:
+        self.problems = problems
+        self.candidates = candidates or {}
+        self.resolved = resolved
+        parts = []
+        for field, value, reason in problems:
+            what = _WHAT.get(field, field)
+            if reason == "ambiguous":
+                codes = ", ".join(self.candidates.get((field, value), ()))
+                parts.append(f"{OPTION.get(field, field)} {value!r}: more than one {what} has this name "
+                             f"({codes}); give the code")
+            else:
+                parts.append(f"{OPTION.get(field, field)} {value!r}: no {what} has this code or name")
+        super().__init__("; ".join(parts))
+
+
+def normalise_name(text: str) -> str:
+    """A name as compared by :func:`resolve_filters`: no accents, case, punctuation, spaces or
+    administrative prefix ("Kota Administrasi", "Kecamatan", "Kel.").
+
+    >>> normalise_name("Kota Administrasi Jakarta Barat") == normalise_name("jakarta  barat")
+    True
+    >>> normalise_name("Pal Merah"), normalise_name("Kel. Tanjung Priok"), normalise_name("Cílíncing")
+    ('palmerah', 'tanjungpriok', 'cilincing')
+    """
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    stripped = _PREFIX.sub("", text)
+    return (stripped or text).replace(" ", "")
+
+
+def _index(pairs) -> tuple[set[str], dict[str, set[str]]]:
+    """``(codes, {normalised name: codes})`` from ``(code, name, name, ...)`` tuples."""
+    codes, names = set(), {}
+    for code, *labels in pairs:
+        if not isinstance(code, str) or not code:
+            continue
+        codes.add(code)
+        for label in labels:
+            for one in (label if isinstance(label, (list, tuple)) else [label]):
+                if isinstance(one, str) and one.strip():
+                    names.setdefault(normalise_name(one), set()).add(code)
+    return codes, names
+
+
+def _lookups(areas, sites, taxonomy) -> dict[str, tuple[set[str], dict[str, set[str]]]]:
+    out = {}
+    if areas is not None:
+        kel = getattr(areas, "kelurahan", areas)
+        out["kelurahan"] = _index(zip(kel["code"], kel["name"], strict=True))
+        out["kecamatan"] = _index(set(zip(kel["kecamatan_code"], kel["kecamatan_name"], strict=True)))
+        out["kota"] = _index(set(zip(kel["kota_code"], kel["kota_name"], strict=True)))
+    if sites is not None:
+        aliases = sites["aliases"] if "aliases" in sites.columns else [()] * len(sites)
+        out["sites"] = _index(zip(sites["id"], sites["name"], aliases, strict=True))
+    if taxonomy is not None:
+        for field, group in (("types", "types"), ("actors", "actors"), ("ikrn", "ikrn")):
+            out[field] = _index((t.key, t.key, t.id, t.en) for t in getattr(taxonomy, group))
+    return out
+
+
+def resolve_filters(filters: Filters, *, areas=None, sites: pd.DataFrame | None = None, taxonomy=None) -> Filters:
+    """``filters`` with every value replaced by the code or key it names; raise :class:`FilterValueError`
+    naming each value that matches nothing (or, for a name, several things).
+
+    A value is matched by its exact code or key first, then by name, ignoring case, accents, spaces,
+    punctuation and the administrative prefix: "Jakarta Barat" finds "Kota Administrasi Jakarta Barat",
+    "palmerah" finds "Pal Merah". Kota, kecamatan and kelurahan come from ``areas`` (the kelurahan table
+    or a Boundaries), sites by id, name or alias, types, actors and IKRN categories by key or either
+    label of ``taxonomy``. A field whose lookup is not given is left as it is.
+
+    >>> kel = pd.DataFrame({"code": ["31.73.01.1004"], "name": ["Kedaung Kali Angke"],
+    ...     "kecamatan_code": ["31.73.01"], "kecamatan_name": ["Cengkareng"],
+    ...     "kota_code": ["31.73"], "kota_name": ["Kota Administrasi Jakarta Barat"]})
+    >>> resolve_filters(Filters(kota=("Jakarta Barat",), kecamatan=("cengkareng",)), areas=kel).areas()
+    ('31.73.01',)
+    >>> resolve_filters(Filters(kota=("Jakarta Bart",)), areas=kel)
+    Traceback (most recent call last):
+    ...
+    geo_p4gn.filters.FilterValueError: --kota 'Jakarta Bart': no kota has this code or name
+    """
+    lookups = _lookups(areas, sites, taxonomy)
+    problems: list[tuple[str, str, str]] = []
+    candidates: dict = {}
+    changes = {}
+    for field, (codes, names) in lookups.items():
+        resolved = []
+        for value in getattr(filters, field):
+            if value in codes:
+                resolved.append(value)
+                continue
+            found = names.get(normalise_name(value), set())
+            if len(found) == 1:
+                resolved.extend(found)
+            elif found:
+                problems.append((field, value, "ambiguous"))
+                candidates[(field, value)] = tuple(sorted(found))
+            else:
+                problems.append((field, value, "unknown"))
+        changes[field] = tuple(sorted(set(resolved)))
+    resolved = dataclasses.replace(filters, **changes)
+    if problems:
+        raise FilterValueError(problems, candidates, resolved)
+    return resolved

@@ -165,6 +165,13 @@ _APP: dict[str, tuple[str, str]] = {
     "f_reset": ("Hapus semua filter", "Clear all filters"),
     "share_link": ("Tautan tampilan ini bisa dibagikan: filter tersimpan di alamat halaman.",
                    "This view can be shared as a link: the filters are in the page address."),
+    "filter_unknown": ("Filter di alamat ini tidak dikenali dan diabaikan: {values}. Pilih lagi di panel filter.",
+                       "Filters in this address were not recognised and are ignored: {values}. Choose again "
+                       "in the filter panel."),
+    "filter_rule": (("Pilihan wilayah yang lebih rinci di dalam pilihan yang lebih luas mempersempitnya (Jakarta "
+                     "Barat + Cengkareng = Cengkareng); pilihan di cabang berbeda dijumlahkan."),
+                    ("A finer area choice inside a coarser one narrows to it (Jakarta Barat + Cengkareng = "
+                     "Cengkareng); choices in different branches add up.")),
     "level": ("Tingkat wilayah", "Area level"),
     "level_kelurahan": ("Kelurahan", "Kelurahan"),
     "level_kecamatan": ("Kecamatan", "Kecamatan"),

@@ -17,7 +17,7 @@ import datetime as dt
 import streamlit as st
 
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.filters import Filters
+from geo_p4gn.filters import FilterValueError, Filters, resolve_filters
 from geo_p4gn.regions import kota_code
 
 from . import data, views
@@ -27,18 +27,26 @@ FILTER_KEYS = tuple(f.name for f in dataclasses.fields(Filters))
 VIEW_KEYS = ("level", "metric")
 _W = {name: f"flt_{name}" for name in FILTER_KEYS}  # widget keys
 _WRITTEN = "flt_written"
+_PROBLEMS = "flt_url_problems"  # values of the last shared link that matched nothing
 
 
 def _url_state() -> dict[str, str]:
     return {k: st.query_params[k] for k in (*FILTER_KEYS, *VIEW_KEYS) if k in st.query_params}
 
 
-def _seed(query: dict[str, str]) -> None:
-    """Load a shared link into the widgets (unknown codes are dropped, a bad date is ignored)."""
+def _seed(query: dict[str, str], sites=None) -> None:
+    """Load a shared link into the widgets: values by code or name (:func:`resolve_filters`); a value that
+    matches nothing is dropped and named in a message (:func:`problems_message`), a bad date is ignored."""
     try:
         f = Filters.from_query({k: v for k, v in query.items() if k in FILTER_KEYS})
     except P4gnError:
         f = Filters()
+    try:
+        f = resolve_filters(f, areas=data.boundaries().kelurahan, sites=sites, taxonomy=data.taxonomy())
+        st.session_state.pop(_PROBLEMS, None)
+    except FilterValueError as exc:
+        f = exc.resolved
+        st.session_state[_PROBLEMS] = [(field, value) for field, value, _ in exc.problems]
     st.session_state[_W["date_from"]] = f.date_from
     st.session_state[_W["date_to"]] = f.date_to
     options = _options()
@@ -62,13 +70,24 @@ def _options() -> dict[str, list[str]]:
     }
 
 
-def sync_from_url(site_ids: list[str]) -> None:
+def sync_from_url(site_ids: list[str], sites=None) -> None:
     """Before the widgets: take a shared link's filters when the address holds new ones."""
     st.session_state["_flt_site_ids"] = site_ids
     url = _url_state()
     if url and url != st.session_state.get(_WRITTEN):
-        _seed(url)
+        _seed(url, sites)
         st.session_state[_WRITTEN] = url
+
+
+def problems_message(ctx: Context) -> str | None:
+    """The message naming the shared link's values that matched nothing (None when all matched)."""
+    problems = st.session_state.get(_PROBLEMS)
+    if not problems:
+        return None
+    names = {"types": "f_types", "actors": "f_actors", "kota": "f_kota", "kecamatan": "f_kecamatan",
+             "kelurahan": "f_kelurahan", "sites": "f_sites", "ikrn": "f_ikrn"}
+    values = ", ".join(f"{ctx.t(names.get(field, field))} \u201c{value}\u201d" for field, value in problems)
+    return ctx.t("filter_unknown", values=values)
 
 
 def write_url(filters: Filters, view: dict[str, str] | None = None) -> None:
@@ -84,6 +103,7 @@ def write_url(filters: Filters, view: dict[str, str] | None = None) -> None:
 
 
 def _reset() -> None:
+    st.session_state.pop(_PROBLEMS, None)
     for name in FILTER_KEYS:
         st.session_state[_W[name]] = None if name.startswith("date") else []
 
@@ -91,7 +111,10 @@ def _reset() -> None:
 def panel(ctx: Context, sites) -> Filters:
     """The filter widgets (in an expander); returns the :class:`Filters` they describe."""
     site_ids = sites["id"].tolist()
-    sync_from_url(site_ids)
+    sync_from_url(site_ids, sites)
+    problem = problems_message(ctx)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
     site_names = dict(zip(sites["id"], sites["name"]))
     tax = data.taxonomy()
     areas = data.area_options()
@@ -137,6 +160,7 @@ def panel(ctx: Context, sites) -> Filters:
             st.multiselect(ctx.t("f_ikrn"), list(tax.ikrn_keys), key=_W["ikrn"], placeholder=ctx.t("f_all"),
                            format_func=lambda k: views.ikrn_label(k, ctx.lang), persist_state="session")
         st.button(ctx.t("f_reset"), on_click=_reset, key="flt_reset", icon=":material/filter_list_off:")
+        st.caption(ctx.t("filter_rule"))
         st.caption(ctx.t("share_link"))
     return current_filters()
 

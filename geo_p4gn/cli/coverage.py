@@ -101,8 +101,10 @@ def _as_of(args: argparse.Namespace):
 def _cmd_coverage(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     as_of = _as_of(args)
+    areas, taxonomy = _load_areas(), _load_taxonomy()
     table = _run(args, lambda store, user: services.coverage_table(
-        store, user, args.level, filters, as_of=as_of, areas=_load_areas(), taxonomy=_load_taxonomy()))
+        store, user, args.level, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
+        as_of=as_of, areas=areas, taxonomy=taxonomy))
     sys.stdout.write(format_table(table, args.format))
     return 0
 
@@ -111,8 +113,10 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     levels = tuple(lv.strip() for v in (args.level or ["site,kelurahan"]) for lv in v.split(",") if lv.strip())
     as_of = _as_of(args)
+    areas, taxonomy = _load_areas(), _load_taxonomy()
     gaps = _run(args, lambda store, user: services.gap_list(
-        store, user, filters, levels=levels, as_of=as_of, areas=_load_areas(), taxonomy=_load_taxonomy()))
+        store, user, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
+        levels=levels, as_of=as_of, areas=areas, taxonomy=taxonomy))
     sys.stdout.write(format_table(gaps, args.format))
     return 0
 

@@ -68,6 +68,7 @@ from .data import (
     export_records,
     gap_list,
     import_file,
+    resolve_filters,
 )
 from .records import (
     delete_intervention,
@@ -121,6 +122,7 @@ __all__ = [
     "remove_user",
     "replace_taxonomy",
     "restore_intervention",
+    "resolve_filters",
     "restore_store",
     "seed_actions",
     "seed_store",

@@ -6,17 +6,33 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import pandas as pd
+
 from .. import coverage, importers
 from ..filters import Filters
+from ..filters import resolve_filters as _resolve_filters
 from ..identity import User, authorize
-from ..importers import limits
+from ..importers import ImportReport, limits
 from ..render import data as export_data
 from ..render import html as _export_html
+from ..store.base import Store
 from .records import list_interventions, list_sites
 
 
+# -- filters -------------------------------------------------------------------------------------
+def resolve_filters(store: Store, user: User, filters: Filters, *, areas=None, taxonomy=None) -> Filters:
+    """``filters`` with areas, sites, types, actors and IKRN categories given by code or name replaced by
+    their codes (:func:`geo_p4gn.filters.resolve_filters`); a value that matches nothing raises
+    :class:`~geo_p4gn.filters.FilterValueError` naming it. ``areas`` and ``taxonomy`` default to the store's."""
+    authorize(user, "read_sites")
+    return _resolve_filters(filters, areas=store.boundaries.kelurahan if areas is None else areas,
+                            sites=list_sites(store, user), taxonomy=store.taxonomy if taxonomy is None else taxonomy)
+
+
 # -- coverage ------------------------------------------------------------------------------------
-def _coverage_inputs(store, user: User, filters: Filters | None):
+def _coverage_inputs(store: Store, user: User, filters: Filters | None
+                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Filters]:
     """Records (every filter is applied by coverage; the store only trims what lies after the window) and
     sites, for roles that read every record."""
     authorize(user, "read")
@@ -25,8 +41,8 @@ def _coverage_inputs(store, user: User, filters: Filters | None):
     return records, list_sites(store, user), filters
 
 
-def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters | None = None, *,
-                   as_of: dt.date | None = None, areas=None, taxonomy=None):
+def coverage_table(store: Store, user: User, level: str = "kelurahan", filters: Filters | None = None, *,
+                   as_of: dt.date | None = None, areas=None, taxonomy=None) -> pd.DataFrame:
     """The coverage table of :func:`geo_p4gn.coverage.coverage_table` over the store (planners and up).
     ``areas`` (the kelurahan table) and ``taxonomy`` default to the store's."""
     records, sites, filters = _coverage_inputs(store, user, filters)
@@ -34,8 +50,8 @@ def coverage_table(store, user: User, level: str = "kelurahan", filters: Filters
                                    store.taxonomy if taxonomy is None else taxonomy, level, filters, as_of=as_of)
 
 
-def gap_list(store, user: User, filters: Filters | None = None, *, levels=("site", "kelurahan"),
-             as_of: dt.date | None = None, areas=None, taxonomy=None):
+def gap_list(store: Store, user: User, filters: Filters | None = None, *, levels=("site", "kelurahan"),
+             as_of: dt.date | None = None, areas=None, taxonomy=None) -> pd.DataFrame:
     """The ranked gap list of :func:`geo_p4gn.coverage.gap_list` over the store (planners and up)."""
     records, sites, filters = _coverage_inputs(store, user, filters)
     return coverage.gap_list(records, sites, store.boundaries.kelurahan if areas is None else areas,
@@ -44,7 +60,7 @@ def gap_list(store, user: User, filters: Filters | None = None, *, levels=("site
 
 
 # -- import and export ---------------------------------------------------------------------------
-def import_file(store, user: User, path: str | Path, **kw: Any):
+def import_file(store: Store, user: User, path: str | Path, **kw: Any) -> ImportReport:
     """Import a CSV, XLSX or GeoJSON file (managers, admins) after the upload limits are checked.
 
     Keyword arguments go to :func:`geo_p4gn.importers.import_file` (``dry_run``, ``rejects_path``,
@@ -60,8 +76,8 @@ def _export_action(public: bool) -> str:
     return "export_public" if public else "export"
 
 
-def export_records(store, user: User, out: str | Path, fmt: str, filters: Filters | None = None,
-                   public: bool = False, **kw: Any):
+def export_records(store: Store, user: User, out: str | Path, fmt: str, filters: Filters | None = None,
+                   public: bool = False, **kw: Any) -> int:
     """Write the (filtered) records as csv/xlsx/geojson/gpkg (:func:`geo_p4gn.render.data.export_records`;
     ``kw``: hxl, lang); returns the number of records written. ``public`` exports need ``export_public``."""
     authorize(user, _export_action(public))
@@ -70,8 +86,8 @@ def export_records(store, user: User, out: str | Path, fmt: str, filters: Filter
     return export_data.export_records(store, out, fmt, filters, public=public, **kw)
 
 
-def export_html(store, user: User, out: str | Path | None, filters: Filters | None = None, public: bool = False,
-                **kw: Any) -> str:
+def export_html(store: Store, user: User, out: str | Path | None, filters: Filters | None = None,
+                public: bool = False, **kw: Any) -> str:
     """The shareable HTML map (:func:`geo_p4gn.render.html.export_html`), written to ``out`` unless None;
     returns the page. Internal maps need ``export``, public ones ``export_public``. ``kw``: lang, metric,
     tiles, as_of."""

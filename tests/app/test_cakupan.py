@@ -65,6 +65,16 @@ def test_a_shared_link_sets_the_filters(fake_map, store):
     assert codes and all(c.startswith("31.73.") and len(c) == 8 for c in codes)
 
 
+def test_a_shared_link_by_name_and_an_unknown_value(fake_map):
+    """Issue 13: link values by code or name; a value that matches nothing is dropped and named."""
+    at = open_app("cakupan", query={"kota": "Jakarta Barat", "kecamatan": "cengkareng,Atlantis"})
+    assert at.multiselect(key="flt_kota").value == ["31.73"]
+    assert at.multiselect(key="flt_kecamatan").value == ["31.73.01"]
+    warnings = [w.value for w in at.warning]
+    assert any("Atlantis" in w and "tidak dikenali" in w for w in warnings), warnings
+    assert at.query_params["kecamatan"] == "31.73.01"
+
+
 def test_changing_a_filter_updates_the_url_and_the_choropleth(fake_map, store, boundaries):
     at = open_app("cakupan")
     before = fills(fake_map.last[0])

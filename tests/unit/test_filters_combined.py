@@ -1,8 +1,9 @@
 """``--site`` combined with ``--kota`` / ``--kecamatan`` / ``--kelurahan`` (issue 10, section 4).
 
 It used to crash coverage and gaps with ``ValueError: output array is read-only``: the area mask was a
-read-only view of a pandas column that the site filter then narrowed in place. The semantics stay as
-they are today: the area levels are OR-ed with each other and AND-ed with every other filter.
+read-only view of a pandas column that the site filter then narrowed in place. The areas combine by the
+rule of issue 13 (a finer choice narrows a coarser one, different branches add up: test_filter_rule.py)
+and are AND-ed with every other filter.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ COMBINED = [
     (Filters(sites=(S1, S3), kota=("31.73",)), ["r1"], [S1]),
     (Filters(sites=(S1, S2), kelurahan=(K1,)), ["r1"], [S1]),
     (Filters(sites=(S2,), kecamatan=("31.73.07",)), ["r2"], [S2]),
-    (Filters(sites=(S1, S3), kota=("31.72",), kelurahan=(K1,)), ["r1", "r3"], [S1, S3]),  # levels OR-ed
+    (Filters(sites=(S1, S3), kota=("31.72",), kelurahan=(K1,)), ["r1", "r3"], [S1, S3]),  # different branches add up
     (Filters(sites=(S2,), kelurahan=(K1,)), [], []),
 ]
 

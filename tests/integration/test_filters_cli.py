@@ -1,0 +1,52 @@
+"""Issue 13: the CLI's filters by name, the area rule over the real boundaries, exit status 2 for a value
+that matches nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from geo_p4gn import cli
+
+
+@pytest.fixture
+def seeded(tmp_path, boundaries):
+    path = tmp_path / "s.gpkg"
+    assert cli.main(["init", "--store", str(path)]) == 0
+    return str(path)
+
+
+def _rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_gaps_by_kota_name(seeded, capsys):
+    capsys.readouterr()
+    assert cli.main(["gaps", "--level", "site", "--kota", "Jakarta Barat", "--store", seeded]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert rows and all(r["kota_code"] == "31.73" for r in rows)
+    assert {r["code"] for r in rows} == {"kampung-ambon", "kampung-boncos"}
+
+
+def test_a_kota_and_a_kecamatan_inside_it_narrow(seeded, capsys):
+    capsys.readouterr()
+    assert cli.main(["coverage", "--level", "kelurahan", "--kota", "jakarta barat", "--kecamatan", "Cengkareng",
+                     "--store", seeded]) == 0
+    codes = [r["code"] for r in _rows(capsys.readouterr().out)]
+    assert len(codes) == 6 and all(c.startswith("31.73.01.") for c in codes)  # Cengkareng's 6 kelurahan
+    assert cli.main(["coverage", "--level", "kota", "--kota", "31.73", "--kecamatan", "Cengkareng",
+                     "--kecamatan", "Tanjung Priok", "--store", seeded]) == 0
+    assert [r["code"] for r in _rows(capsys.readouterr().out)] == ["31.72", "31.73"]  # branches add up
+
+
+@pytest.mark.parametrize("command", [["gaps"], ["coverage"], ["export", "csv", "OUT"]])
+def test_a_value_that_matches_nothing_exits_2_naming_it(seeded, capsys, tmp_path, command):
+    command = [str(tmp_path / "out.csv") if c == "OUT" else c for c in command]
+    capsys.readouterr()
+    assert cli.main([*command, "--kota", "Jakarta Bart", "--store", seeded]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "geo-p4gn: error: --kota 'Jakarta Bart': no kota has this code or name\n"
+    assert not (tmp_path / "out.csv").exists()
