@@ -145,9 +145,13 @@
       }
       // the shapes go into the page's offline cache as soon as they are known (the service worker may not
       // yet control this first page)
-      if (window.caches) caches.open("p4gn-capture-data").then((c) => c.match(state.config.geometry_url)
-        .then((hit) => hit || c.add(state.config.geometry_url))).catch(() => {});
-      fetch(state.config.geometry_url).then((r) => r.json()).then((fc) => {
+      fetch(state.config.geometry_url).then((r) => {
+        if (window.caches && r.ok) {
+          const copy = r.clone();
+          caches.open("p4gn-capture-data").then((c) => c.put(state.config.geometry_url, copy)).catch(() => {});
+        }
+        return r.json();
+      }).then((fc) => {
         shapes = fc.features.map((f) => ({ p: f.properties, rings: polys(f.geometry), box: bbox(f.geometry) }));
         L.geoJSON(fc, { style: { color: "#1f4e79", weight: 1, fillOpacity: 0.04 }, interactive: false }).addTo(map);
         state.shapesReady = true;
