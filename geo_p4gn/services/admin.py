@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from .. import auth, seed
 from .._errors import ValidationError
 from ..identity import User, authorize
+from ..store.base import GrantsAppRoles, Store
 from ..store.restore import restore_from
 
 
 # -- audit, backup -------------------------------------------------------------------------------
-def audit_log(store, user: User, *, entity: str | None = None, since_seq: int = 0):
+def audit_log(store: Store, user: User, *, entity: str | None = None, since_seq: int = 0) -> pd.DataFrame:
     """The audit log (admins). It is append-only for everyone: no service edits it."""
     authorize(user, "audit_read")
     return store.audit_log(entity=entity, since_seq=since_seq)
 
 
-def backup_store(store, user: User, out: str | Path) -> Path:
+def backup_store(store: Store, user: User, out: str | Path) -> Path:
     """A consistent copy of the store at ``out`` while others keep writing (admins)."""
     authorize(user, "backup")
     out = Path(out)
@@ -41,7 +44,7 @@ def seed_actions(starter: bool) -> tuple[str, ...]:
     return ("manage_sites", "import") if starter else ("manage_sites",)
 
 
-def seed_store(store, user: User, *, starter: bool = True) -> dict[str, int]:
+def seed_store(store: Store, user: User, *, starter: bool = True) -> dict[str, int]:
     """Add the seed sites (and the cited starter interventions) as ``user`` (managers, admins); idempotent.
     Returns what was created (:func:`geo_p4gn.seed.seed_store`)."""
     for action in seed_actions(starter):
@@ -49,11 +52,11 @@ def seed_store(store, user: User, *, starter: bool = True) -> dict[str, int]:
     return seed.seed_store(store, starter=starter, user=user.name)
 
 
-def grant_app_role(store, user: User, role: str) -> list[str]:
+def grant_app_role(store: Store, user: User, role: str) -> list[str]:
     """Let the database role ``role`` use a PostGIS store without owning it (admins); returns the
     statements run. Refused for a GeoPackage store."""
     authorize(user, "manage_database")
-    if not hasattr(store, "grant_app_role"):
+    if not isinstance(store, GrantsAppRoles):
         msg = "db grant-app-role needs a PostGIS store (a postgresql:// URL in --store or GEO_P4GN_STORE)"
         raise ValidationError(msg)
     return list(store.grant_app_role(role))

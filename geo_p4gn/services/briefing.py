@@ -20,10 +20,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+
 from .. import settings
 from .._errors import FaultError, P4gnError
 from ..filters import Filters
 from ..identity import User, authorize
+from ..store.base import Store
 from .records import list_interventions, list_sites
 
 
@@ -31,14 +34,14 @@ def _action(public: bool) -> str:
     return "export_public" if public else "export"
 
 
-def _frames(store, user: User, filters: Filters):
+def _frames(store: Store, user: User, filters: Filters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Records (every filter but the window start: coverage looks back for "last activity") and sites."""
     records = list_interventions(store, user, dataclasses.replace(filters, date_from=None))
     return records, list_sites(store, user)
 
 
-def export_png(store, user: User, out: str | Path | None, filters: Filters | None = None, *, public: bool = False,
-               **kw: Any) -> bytes:
+def export_png(store: Store, user: User, out: str | Path | None, filters: Filters | None = None, *,
+               public: bool = False, **kw: Any) -> bytes:
     """The map image of a view (:func:`geo_p4gn.render.image.render_png`; ``kw``: lang, level, metric,
     as_of, made), written to ``out`` unless None; returns the PNG bytes."""
     authorize(user, _action(public))
@@ -53,7 +56,7 @@ def export_png(store, user: User, out: str | Path | None, filters: Filters | Non
     return png
 
 
-def export_report(store, user: User, out: str | Path | None, filters: Filters | None = None, *,
+def export_report(store: Store, user: User, out: str | Path | None, filters: Filters | None = None, *,
                   public: bool = False, **kw: Any) -> bytes:
     """The PDF map book (:func:`geo_p4gn.render.report.render_report`; ``kw``: lang, metric, as_of, made),
     written to ``out`` unless None; returns the PDF bytes."""
@@ -69,7 +72,7 @@ def export_report(store, user: User, out: str | Path | None, filters: Filters | 
     return pdf
 
 
-def export_styled_gpkg(store, user: User, out: str | Path, filters: Filters | None = None, *,
+def export_styled_gpkg(store: Store, user: User, out: str | Path, filters: Filters | None = None, *,
                        public: bool = False, **kw: Any) -> dict:
     """The GeoPackage that opens in QGIS already mapped (:func:`geo_p4gn.render.styled_gpkg.render_styled_gpkg`;
     ``kw``: lang, metric, as_of); returns the rows per layer."""
@@ -95,12 +98,12 @@ def dated_path(path: str | Path, day: dt.date | None = None) -> Path:
 def mail_settings() -> dict[str, Any]:
     """The SMTP settings of :mod:`geo_p4gn.settings`, as :func:`send_mail` takes them."""
     return {"host": settings.smtp_host, "port": settings.smtp_port, "sender": settings.smtp_from,
-            "user": settings.smtp_user, "password": settings.smtp_password(), "security": settings.smtp_security,
+            "login": settings.smtp_user, "password": settings.smtp_password(), "security": settings.smtp_security,
             "timeout": settings.smtp_timeout}
 
 
 def send_mail(to: list[str], subject: str, body: str, attachments: list[Path], *, host: str, port: int,
-              sender: str, user: str = "", password: str = "", security: str = "starttls",
+              sender: str, login: str = "", password: str = "", security: str = "starttls",
               timeout: float = 30.0) -> None:
     """Send one message with ``attachments`` through an SMTP server. ``security``: ``starttls`` (the
     default; refused if the server does not offer it), ``ssl`` (SMTPS) or ``none`` (a relay on the same
@@ -125,6 +128,7 @@ def send_mail(to: list[str], subject: str, body: str, attachments: list[Path], *
                                filename=Path(path).name)
     context = ssl.create_default_context()
     try:
+        client: smtplib.SMTP
         if security == "ssl":
             client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
         else:
@@ -132,8 +136,8 @@ def send_mail(to: list[str], subject: str, body: str, attachments: list[Path], *
         with client:
             if security == "starttls":
                 client.starttls(context=context)
-            if user:
-                client.login(user, password)
+            if login:
+                client.login(login, password)
             client.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         msg = (f"the bulletin could not be mailed through {host}:{port}: {type(exc).__name__}: {exc}; check "

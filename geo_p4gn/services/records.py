@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
 
 from .._errors import NotFoundError, PermissionDenied
 from ..filters import Filters
 from ..identity import User, allowed_actions, authorize
 from ..records import Intervention, validate_record
+from ..store.base import AddOutcome, SiteOutcome, Store
 
 
 def _authorize_record_change(user: User, own: str, anyone: str, rec: Intervention,
@@ -19,7 +24,7 @@ def _authorize_record_change(user: User, own: str, anyone: str, rec: Interventio
 
 
 # -- interventions -------------------------------------------------------------------------------
-def record_intervention(store, user: User, raw: dict) -> tuple[Intervention, str]:
+def record_intervention(store: Store, user: User, raw: dict[str, Any]) -> tuple[Intervention, AddOutcome]:
     """Validate and store one new intervention made by ``user``; return it and ``"created"``/``"unchanged"``.
 
     ``raw`` is the form's dict (see :func:`geo_p4gn.records.validate_record`); its ``id`` is made when the
@@ -40,7 +45,7 @@ def sees_authors(user: User) -> bool:
     return "audit_read" in allowed_actions(user)
 
 
-def _without_authors(frame, user: User):
+def _without_authors(frame: gpd.GeoDataFrame, user: User) -> gpd.GeoDataFrame:
     """The records frame with who created and edited each record left out, for readers who are not admins.
 
     Per role, not per person (the app shares one cached frame among the people of a role); a field team's
@@ -53,7 +58,7 @@ def _without_authors(frame, user: User):
     return frame
 
 
-def get_intervention(store, user: User, rec_id: str, *, include_deleted: bool = False) -> Intervention:
+def get_intervention(store: Store, user: User, rec_id: str, *, include_deleted: bool = False) -> Intervention:
     """One record. Field teams get only their own (others are "not found", leaking nothing); readers who are
     not admins get others' records without who created or edited them."""
     if include_deleted:
@@ -71,28 +76,29 @@ def get_intervention(store, user: User, rec_id: str, *, include_deleted: bool = 
     return rec
 
 
-def edit_intervention(store, user: User, rec_id: str, changes: dict, expected_version: int | None = None, *,
-                      now: dt.datetime | None = None) -> Intervention:
+def edit_intervention(store: Store, user: User, rec_id: str, changes: dict[str, Any],
+                      expected_version: int | None = None, *, now: dt.datetime | None = None) -> Intervention:
     """Edit a record (``changes`` as in :meth:`Store.update`); own recent records, or any with ``edit_any``."""
     rec = store.get(rec_id)
     _authorize_record_change(user, "edit_own", "edit_any", rec, now)
     return store.update(rec_id, changes, user=user.name, expected_version=expected_version)
 
 
-def delete_intervention(store, user: User, rec_id: str, *, now: dt.datetime | None = None) -> None:
+def delete_intervention(store: Store, user: User, rec_id: str, *, now: dt.datetime | None = None) -> None:
     """Soft-delete a record: own recent records, or any with ``delete_any``. Admins can restore it."""
     rec = store.get(rec_id)
     _authorize_record_change(user, "delete_own", "delete_any", rec, now)
     store.delete(rec_id, user=user.name)
 
 
-def restore_intervention(store, user: User, rec_id: str) -> None:
+def restore_intervention(store: Store, user: User, rec_id: str) -> None:
     """Undo a soft delete (admins)."""
     authorize(user, "restore")
     store.restore(rec_id, user=user.name)
 
 
-def list_interventions(store, user: User, filters: Filters | None = None, *, include_deleted: bool = False):
+def list_interventions(store: Store, user: User, filters: Filters | None = None, *,
+                       include_deleted: bool = False) -> gpd.GeoDataFrame:
     """Records as a GeoDataFrame: all of them for roles that ``read``; a field team's own otherwise.
 
     ``include_deleted`` (to find what to restore) needs ``restore``.
@@ -106,7 +112,7 @@ def list_interventions(store, user: User, filters: Filters | None = None, *, inc
     return frame[frame["created_by"] == user.name].reset_index(drop=True)
 
 
-def record_history(store, user: User, rec_id: str):
+def record_history(store: Store, user: User, rec_id: str) -> pd.DataFrame:
     """The audit entries of one record (who created and edited it, when, before and after): administrators,
     and the person who made the record. Planners and managers read records, not who made them."""
     if not sees_authors(user):
@@ -119,18 +125,18 @@ def record_history(store, user: User, rec_id: str):
 
 
 # -- sites ---------------------------------------------------------------------------------------
-def list_sites(store, user: User):
+def list_sites(store: Store, user: User) -> gpd.GeoDataFrame:
     authorize(user, "read_sites")
     return store.list_sites()
 
 
-def upsert_site(store, user: User, site: dict) -> str:
+def upsert_site(store: Store, user: User, site: dict[str, Any]) -> SiteOutcome:
     """Add or edit a site (managers, admins); returns ``"created"``, ``"updated"`` or ``"unchanged"``."""
     authorize(user, "manage_sites")
     return store.upsert_site(site, user=user.name)
 
 
-def site_history(store, user: User, site_id: str):
+def site_history(store: Store, user: User, site_id: str) -> pd.DataFrame:
     """The audit entries of one site (whoever may change the registry)."""
     authorize(user, "manage_sites")
     log = store.audit_log(entity="site")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,14 @@ from .. import taxonomy as tx
 from .._errors import ValidationError
 from .._files import atomic_write, locked
 from ..identity import User, authorize
+from ..store.base import Store
 
 # -- taxonomy (the data file of types, actors and IKRN categories) ------------------------------------
 #: Longest taxonomy file accepted by :func:`replace_taxonomy` (characters).
 MAX_TAXONOMY_CHARS = 1_000_000
 
 
-def _refuse_removing_used_keys(store, old, new) -> None:
+def _refuse_removing_used_keys(store: Store, old: tx.Taxonomy, new: tx.Taxonomy) -> None:
     """Raise ValidationError when a key of ``old`` missing from ``new`` is used by a stored record (deleted
     ones included) or, for IKRN categories, by a site."""
     removed = {g: [t.key for t in getattr(old, g) if t.key not in {n.key for n in getattr(new, g)}]
@@ -40,7 +42,8 @@ def _refuse_removing_used_keys(store, old, new) -> None:
         raise ValidationError(msg)
 
 
-def _change_taxonomy(store, user: User, path, action: str, change):
+def _change_taxonomy(store: Store, user: User, path: str | Path | None, action: str,
+                     change: Callable[[str, tx.Taxonomy], tuple[str, str, Any, Any]]) -> tx.Taxonomy:
     """Read the taxonomy file under a lock, ``change(text, taxonomy)`` -> ``(new_text, entity_id, before,
     after)``, check the result strictly (and that no used key goes), write it atomically, audit it, and
     give the store the new taxonomy. Returns the new taxonomy (the old one when nothing changed)."""
@@ -64,9 +67,9 @@ def _change_taxonomy(store, user: User, path, action: str, change):
     return new
 
 
-def add_taxonomy_term(store, user: User, group: str, key: str, id_label: str, en_label: str, *,
+def add_taxonomy_term(store: Store, user: User, group: str, key: str, id_label: str, en_label: str, *,
                       active: bool = True, rank: int | None = None, color: str | None = None,
-                      path: str | Path | None = None):
+                      path: str | Path | None = None) -> tx.Term:
     """Add a term to ``group`` (``types``, ``actors`` or ``ikrn``) of the taxonomy file (admins).
 
     ``key``: lowercase snake-case, new in its group; both labels non-empty. ``path``: the taxonomy file
@@ -91,9 +94,9 @@ def add_taxonomy_term(store, user: User, group: str, key: str, id_label: str, en
     return new.term(group, key)
 
 
-def edit_taxonomy_labels(store, user: User, group: str, key: str, *, id_label: str | None = None,
+def edit_taxonomy_labels(store: Store, user: User, group: str, key: str, *, id_label: str | None = None,
                          en_label: str | None = None, active: bool | None = None,
-                         path: str | Path | None = None):
+                         path: str | Path | None = None) -> tx.Term:
     """Change the labels (and whether forms offer it: ``active``) of one term (admins); its key never
     changes. Arguments left None stay as they are. Returns the term as it is now."""
     authorize(user, "manage_taxonomy")
@@ -125,7 +128,8 @@ def edit_taxonomy_labels(store, user: User, group: str, key: str, *, id_label: s
     return new.term(group, key)
 
 
-def replace_taxonomy(store, user: User, toml_text: str, *, path: str | Path | None = None):
+def replace_taxonomy(store: Store, user: User, toml_text: str, *, path: str | Path | None = None
+                     ) -> tx.Taxonomy:
     """Replace the whole taxonomy file by ``toml_text`` (admins), e.g. for a new year.
 
     The text must pass :func:`geo_p4gn.taxonomy.parse_taxonomy` (valid, unique snake-case keys, non-empty

@@ -16,8 +16,8 @@ Guarantees every backend gives:
 from __future__ import annotations
 
 import builtins
-import os
 import dataclasses
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
 
