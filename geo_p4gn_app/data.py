@@ -8,10 +8,13 @@ Caching rules (see issue 7: no cross-user leaks):
   store URL, and :func:`geo_p4gn.services.cache_scope` of the user (the role, plus the name for field
   teams, who see only their own records). Nothing is cached per user otherwise, and nothing lives in
   module-level variables.
-- The visible records frame can hold 100 000 rows; copying it out of ``st.cache_data`` (a pickle round
-  trip) would cost about 0.25 s on every rerun, so it is a ``st.cache_resource`` that callers treat as
-  read-only (the coverage functions never change their inputs). Frames derived from it (coverage
-  tables, matrices, timelines: a few hundred rows) are ``st.cache_data``.
+- The visible records frame can hold a million rows; copying it out of ``st.cache_data`` (a pickle round
+  trip) would cost seconds on every rerun, so it is a ``st.cache_resource`` that callers treat as
+  read-only (the coverage functions never change their inputs). It keeps two entries at most, so the app
+  holds at most two versions of the records (the one being served and the one just read after a write);
+  the store itself refreshes its frame from the records changed since its last read (``Store.list``), so
+  a write costs a small read, not a full one. Frames derived from it (coverage tables, matrices,
+  timelines: a few hundred rows) are ``st.cache_data``.
 - Data is read through :mod:`geo_p4gn.services`, so the core checks the permission on every read.
 """
 
@@ -119,7 +122,7 @@ def view(url: str, user) -> View:
     return View(url, store(url).data_version(), services.cache_scope(user))
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _records(v: View, _user) -> gpd.GeoDataFrame:
     return services.list_interventions(store(v.url), _user)
 

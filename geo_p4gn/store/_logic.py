@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import operator
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from .. import settings
+from .. import _json, settings
 from .._errors import ConflictError, NotFoundError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
 from ..records import FIELDS, Intervention, content_hashes, validate_record
@@ -38,17 +40,19 @@ HASH_FIELDS = ("content_hash", "created_hash")
 #: Columns of a stored site row besides SITE_FIELDS.
 SITE_META = ("created_by", "created_at", "updated_by", "updated_at", "version")
 _CHUNK = 500
+#: The dtype of the records frame's ``date`` and ``end_date`` columns: converted once, when the store is
+#: read, so that filters, coverage, timelines and exports never parse dates again (issue 16).
+DATE_DTYPE = "datetime64[ms]"
+#: Text columns of the records frame (pandas ``str``, NaN when missing).
+TEXT_COLUMNS = ("id", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code", "notes", "created_by",
+                "created_at", "updated_by", "updated_at")
+#: Above this share of the visible records changed since the last read, a full read is cheaper than a refresh.
+_REFRESH_SHARE = 0.05
 
 
 def utcnow() -> str:
     """UTC now in the GeoPackage DATETIME form (YYYY-MM-DDTHH:MM:SS.SSSZ)."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _json_default(v: Any) -> Any:
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    raise TypeError(type(v).__name__)
 
 
 def snapshots(rows: Sequence[dict]) -> list[str]:
@@ -66,7 +70,7 @@ def snapshots(rows: Sequence[dict]) -> list[str]:
         for k in HASH_FIELDS:
             d.pop(k, None)
         d["geometry"] = wkt
-        out.append(dumps(d, default=_json_default, option=opts).decode())
+        out.append(dumps(d, default=_json.default, option=opts).decode())
     return out
 
 
@@ -114,6 +118,8 @@ class SqlStoreLogic:
     def __init__(self, *, boundaries=None, taxonomy=None) -> None:
         self._boundaries = boundaries
         self._taxonomy = taxonomy
+        self._visible: _Snapshot | None = None  # the visible records as last read (see list())
+        self._visible_lock = threading.Lock()
 
     def __enter__(self):
         return self
@@ -155,7 +161,8 @@ class SqlStoreLogic:
 
     def _select_records_raw(self, cur, ids: Sequence[str] | None, include_deleted: bool
                             ) -> tuple[Sequence[str], list[tuple], np.ndarray]:
-        """(column names, row tuples without geometry, geometries) of the selected records."""
+        """(column names, row tuples without geometry, geometries) of the selected records, in ``fid`` order;
+        the first column is ``fid`` (the row's position in the table), then the stored columns."""
         raise NotImplementedError
 
     def _select_records(self, cur, ids: Sequence[str] | None, include_deleted: bool) -> list[dict]:
@@ -163,6 +170,7 @@ class SqlStoreLogic:
         rows = []
         for v, g in zip(values, geoms, strict=True):
             row = dict(zip(cols, v, strict=True), geometry=g)
+            del row["fid"]
             row["deleted"] = bool(row["deleted"])
             rows.append(row)
         return rows
@@ -343,23 +351,122 @@ class SqlStoreLogic:
         self._set_deleted(rec_id, user, False)
 
     def list(self, filters: Filters | None = None, *, include_deleted: bool = False) -> gpd.GeoDataFrame:
-        """Records as a GeoDataFrame (columns ``FIELDS``), filtered with :class:`~geo_p4gn.filters.Filters`."""
-        with self._read() as cur:
-            cols, values, geoms = self._select_records_raw(cur, None, include_deleted)
-        # column-wise: a frame of 100k records in a fraction of a second
-        data = pd.DataFrame.from_records(values, columns=list(cols), nrows=len(values))
-        for f in ("date", "end_date"):  # as datetime.date objects; each distinct day converted once
-            days = {v: _as_date(v) for v in pd.unique(data[f].to_numpy(dtype=object))}
-            data[f] = pd.Series([days[v] for v in data[f].to_numpy(dtype=object)], index=data.index, dtype=object)
-        data["deleted"] = data["deleted"].astype(bool)
-        data["participants"] = data["participants"].astype("Int64")
-        data["version"] = data["version"].astype("int64")
-        frame = gpd.GeoDataFrame(data[[f for f in FIELDS if f != "geometry"]],
-                                 geometry=gpd.GeoSeries(geoms, index=data.index, crs=settings.crs), crs=settings.crs)
+        """Records as a GeoDataFrame (columns ``FIELDS``, in the order they were stored), filtered with
+        :class:`~geo_p4gn.filters.Filters`. ``date`` and ``end_date`` are ``datetime64`` (NaT: no end day).
+
+        The visible records are kept from one call to the next and refreshed from the audit log: after a
+        write only the records changed since the last read are read again (a full read happens the first
+        time, after a restore, or when many records changed). The frame returned is a shallow copy (pandas
+        copy-on-write): changing it never changes what the store keeps.
+        """
+        if include_deleted:
+            frame = self._read_all()
+        else:
+            frame = self._visible_frame().copy(deep=False)
         if filters is not None and len(frame):
             sites = self.list_sites() if filters.ikrn else None
-            frame = frame[filters.record_mask(frame, sites)]
-        return frame.reset_index(drop=True)
+            frame = frame[filters.record_mask(frame, sites).to_numpy()].reset_index(drop=True)
+        return frame
+
+    # -- the records frame, read once and refreshed ------------------------------------------------------
+    def _revision(self, cur) -> str:
+        cur.execute("SELECT value FROM p4gn_meta WHERE key = 'revision'")
+        return str(cur.fetchone()[0])
+
+    def _audit_mark(self, cur) -> tuple:
+        """The last audit entry (seq, entity, entity_id, action, at): where a refresh starts from."""
+        cur.execute("SELECT seq, entity, entity_id, action, at FROM audit ORDER BY seq DESC LIMIT 1")
+        row = cur.fetchone()
+        return (0, None, None, None, None) if row is None else (int(row[0]), *map(str, row[1:]))
+
+    def _fast_read(self) -> tuple[dict, np.ndarray, np.ndarray] | None:
+        """A backend's faster full read of the visible records: (columns, geometries, fids), or None."""
+        return None
+
+    def _read_all(self, include_deleted: bool = True) -> gpd.GeoDataFrame:
+        with self._read() as cur:
+            cols, values, geoms = self._select_records_raw(cur, None, include_deleted)
+        frame, _ = _records_frame(_columns(cols, values), geoms)
+        return frame
+
+    def _full_snapshot(self) -> _Snapshot:
+        """Every visible record: the backend's fast read when it has one, brought up to date with what
+        changed while it ran (the audit entries after the mark read before it), else one SQL read."""
+        with self._read() as cur:
+            revision, mark = self._revision(cur), self._audit_mark(cur)
+        fast = self._fast_read()
+        if fast is not None:
+            frame, fids = _records_frame(fast[0], fast[1], fids=fast[2])
+            # a record created while the file was read may be in it already: no assume_new
+            refreshed = self._refresh(_Snapshot(revision, mark, frame, fids), assume_new=False)
+            if refreshed is not None:
+                return refreshed
+        with self._read() as cur:
+            revision, mark = self._revision(cur), self._audit_mark(cur)
+            cols, values, geoms = self._select_records_raw(cur, None, False)
+        frame, fids = _records_frame(_columns(cols, values), geoms)
+        return _Snapshot(revision, mark, frame, fids)
+
+    def _refresh(self, snap: _Snapshot, *, assume_new: bool = True) -> _Snapshot | None:
+        """``snap`` brought up to the store's current revision from the audit log, or None when only a
+        full read will do (a restore, a history that is not the one ``snap`` was read from, many changes).
+
+        Every change to a record writes an audit entry in the same transaction, and writers are serialised
+        (``BEGIN IMMEDIATE``, an advisory lock), so the entries after ``snap``'s last one name every record
+        changed since. ``assume_new``: a record created since is not in ``snap`` (true when ``snap`` was
+        read in one transaction with its mark)."""
+        with self._read() as cur:
+            revision = self._revision(cur)
+            if revision == snap.revision:
+                return snap
+            seq = snap.mark[0]
+            cur.execute(f"SELECT seq, entity, entity_id, action, at FROM audit WHERE seq >= {self._PH} "
+                        "ORDER BY seq", (seq,))
+            entries = cur.fetchall()
+            if seq and (not entries or (int(entries[0][0]), *map(str, entries[0][1:])) != snap.mark):
+                return None  # the entry it was read at is gone or another one: another history (a restore)
+            entries = entries[1:] if seq else entries
+            if any(e[1] == "store" for e in entries):
+                return None
+            changed = list(dict.fromkeys(e[2] for e in entries if e[1] == "intervention"))
+            if len(changed) > max(1000, _REFRESH_SHARE * len(snap.frame)):
+                return None
+            mark = (int(entries[-1][0]), *map(str, entries[-1][1:])) if entries else snap.mark
+            parts: tuple[list[Sequence[str]], list[tuple], list[Any]] = [], [], []
+            for k in range(0, len(changed), _CHUNK):
+                cols, values, geoms = self._select_records_raw(cur, changed[k:k + _CHUNK], True)
+                parts[0].append(cols)
+                parts[1].extend(values)
+                parts[2].extend(geoms)
+        if not changed:
+            return _Snapshot(revision, mark, snap.frame, snap.fids)
+        new, new_fids = _records_frame(_columns(parts[0][0], parts[1]), np.array(parts[2], dtype=object))
+        visible = ~new["deleted"].to_numpy(dtype=bool)
+        new, new_fids = new[visible], new_fids[visible]
+        old, old_fids = snap.frame, snap.fids
+        creates_only = all(e[3] == "create" for e in entries if e[1] == "intervention")
+        if not (assume_new and creates_only):
+            stay = ~old["id"].isin(changed).to_numpy(dtype=bool)
+            if not stay.all():
+                old, old_fids = old[stay], old_fids[stay]
+        frame = pd.concat([old, new], ignore_index=True) if len(new) else old.reset_index(drop=True)
+        fids = np.concatenate([old_fids, new_fids])
+        if len(fids) > 1 and not (np.diff(fids) > 0).all():  # a restored or edited record: back in its place
+            order = np.argsort(fids, kind="stable")
+            frame, fids = frame.take(order).reset_index(drop=True), fids[order]
+        return _Snapshot(revision, mark, frame, fids)
+
+    def _visible_frame(self) -> gpd.GeoDataFrame:
+        """The visible records at the store's current revision (shared: treat as read-only)."""
+        with self._visible_lock:
+            snap = self._visible
+            new = self._refresh(snap) if snap is not None else None
+            if new is None:
+                self._visible = None  # the old frame is not kept alive while the new one is read
+                del snap
+                new = self._full_snapshot()
+            self._visible = new
+            return new.frame
 
     def history(self, rec_id: str) -> pd.DataFrame:
         """The audit entries of one record, oldest first."""
@@ -392,7 +499,7 @@ class SqlStoreLogic:
         def dumps(v):
             if v is None or isinstance(v, str):
                 return v
-            return json.dumps(v, sort_keys=True, ensure_ascii=False, default=_json_default)
+            return json.dumps(v, sort_keys=True, ensure_ascii=False, default=_json.default)
 
         with self._write() as cur:
             self._insert_audit(cur, [(entity, entity_id, action, user, utcnow(), dumps(before), dumps(after))])
@@ -454,7 +561,63 @@ class SqlStoreLogic:
 
 
 def _as_date(v):
-    return dt.date.fromisoformat(v) if isinstance(v, str) else v
+    return dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v
+
+
+@dataclasses.dataclass(frozen=True)
+class _Snapshot:
+    """The visible records as read at ``revision``, the last audit entry then (``mark``) and their fids."""
+
+    revision: str
+    mark: tuple
+    frame: gpd.GeoDataFrame
+    fids: np.ndarray
+
+
+def _columns(cols: Sequence[str], values: list[tuple]) -> dict[str, np.ndarray]:
+    """Row tuples as one object array per column."""
+    if not values:
+        return {c: np.array([], dtype=object) for c in cols}
+    arrays = list(zip(*values, strict=True))
+    return {c: np.array(a, dtype=object) for c, a in zip(cols, arrays, strict=True)}
+
+
+def as_dates(values) -> np.ndarray:
+    """Days (``datetime.date``, ISO text, numpy or pandas dates, None) as ``DATE_DTYPE``; each distinct
+    value converted once."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype(DATE_DTYPE)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    days = pd.to_datetime(pd.Index([_as_date(u) for u in uniques], dtype=object)).to_numpy(dtype=DATE_DTYPE)
+    return np.append(days, np.datetime64("NaT", "ms"))[codes]
+
+
+def _records_frame(data: dict, geoms, fids=None) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The records frame (columns FIELDS, the dtypes every reader gets) from columns, and the fids."""
+    fids = np.asarray(data["fid"] if fids is None else fids, dtype=np.int64)
+    n = len(fids)
+    cols = {}
+    for f in FIELDS:
+        if f == "geometry":
+            continue
+        v = data[f]
+        if f in ("date", "end_date"):
+            cols[f] = as_dates(v)
+        elif f in TEXT_COLUMNS:
+            cols[f] = v if isinstance(v, pd.api.extensions.ExtensionArray) and v.dtype == "str" else pd.array(
+                np.asarray(v, dtype=object), dtype="str")
+        elif f == "participants" and isinstance(v, pd.api.extensions.ExtensionArray):
+            cols[f] = v
+        elif f == "participants":
+            cols[f] = pd.array(v, dtype="Int64")
+        elif f == "deleted":
+            cols[f] = np.asarray(v).astype(bool)
+        elif f == "version":
+            cols[f] = np.asarray(v).astype("int64")
+    data_frame = pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
+    frame = gpd.GeoDataFrame(data_frame, geometry=gpd.GeoSeries(geoms, index=data_frame.index, crs=settings.crs),
+                             crs=settings.crs)
+    return frame, fids
 
 
 def _frame(rows: list[dict], fields: Sequence[str]) -> gpd.GeoDataFrame:

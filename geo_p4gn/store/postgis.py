@@ -211,8 +211,8 @@ class PostGISStore(SqlStoreLogic):
         if not include_deleted:
             clauses.append("NOT deleted")
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        values, geoms = self._fetch(cur, "interventions", _REC_COLS, where, params)
-        return _REC_COLS, values, geoms
+        values, geoms = self._fetch(cur, "interventions", ("fid", *_REC_COLS), where, params)
+        return ("fid", *_REC_COLS), values, geoms
 
     @staticmethod
     def _values(row: dict, cols) -> tuple:
