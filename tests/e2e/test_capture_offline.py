@@ -235,13 +235,17 @@ def test_three_entries_offline_are_stored_once_when_back_online(app, browser, bo
     ctx.close()
 
 
-def test_app_killed_while_sending_loses_nothing_and_stores_nothing_twice(app, browser):
+def test_app_killed_while_sending_loses_nothing_and_stores_nothing_twice(app, browser, boundaries, taxonomy):
     ctx = _context(browser, app)
     page = _ready_offline(ctx, app)
     _three_entries(page)
     page.close()
     page = _open(ctx, app)
     assert _pending(page) == 3
+    with page.expect_download() as dl:  # the fallback for a phone that never gets a connection
+        page.click("#export")
+    pending_file = app.tmp / "pending.geojson"
+    dl.value.save_as(pending_file)
     seen = []
 
     def kill_while_sending(route):
@@ -270,3 +274,15 @@ def test_app_killed_while_sending_loses_nothing_and_stores_nothing_twice(app, br
     assert sorted(recs["organisation"]) == ["Karang Taruna GPS", "Karang Taruna ketuk", "Karang Taruna situs"]
     assert not page.errors
     ctx.close()
+    # the saved file imports idempotently by id: into this store all duplicates; into an empty one, once
+    from geo_p4gn import importers
+
+    with open_store(app.store, boundaries=boundaries, taxonomy=taxonomy) as store:
+        assert importers.import_file(store, pending_file, user="ani").summary()["duplicates"] == 3
+    with open_store(app.tmp / "laptop.gpkg", boundaries=boundaries, taxonomy=taxonomy) as other:
+        seed_store(other, starter=False)  # the same site registry
+        first = importers.import_file(other, pending_file, user="ani").summary()
+        again = importers.import_file(other, pending_file, user="ani").summary()
+        kels = dict(zip(other.list()["id"], other.list()["kelurahan_code"], strict=True))
+    assert (first["accepted"], again["accepted"], again["duplicates"]) == (3, 0, 3)
+    assert kels == dict(zip(recs["id"], recs["kelurahan_code"], strict=True))
