@@ -17,7 +17,7 @@ import datetime as dt
 import streamlit as st
 
 from geo_p4gn._errors import P4gnError
-from geo_p4gn.filters import FilterValueError, Filters, resolve_filters
+from geo_p4gn.filters import Filters, FilterValueError, resolve_filters
 from geo_p4gn.regions import kota_code
 
 from . import data, views
@@ -99,7 +99,7 @@ def write_url(filters: Filters, view: dict[str, str] | None = None) -> None:
     for k, v in wanted.items():
         if st.query_params.get(k) != v:
             st.query_params[k] = v
-    st.session_state[_WRITTEN] = {k: v for k, v in wanted.items()}
+    st.session_state[_WRITTEN] = dict(wanted)
 
 
 def _reset() -> None:

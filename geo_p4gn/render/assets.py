@@ -132,7 +132,7 @@ def identify(url: str) -> str | None:
 
     Raises :class:`AssetError` for a file with no offline copy.
     """
-    name = url.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+    name = url.split("?", 1)[0].split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     for pattern, key in _BY_NAME:
         if pattern.fullmatch(name):
             return key

@@ -125,7 +125,7 @@ def coverage_layer(table: pd.DataFrame, boundary: gpd.GeoDataFrame, metric: str,
     v = values.reindex(table["code"].to_numpy())
     v.index = table.index
     colors, items = maps.classify(v, share=share, lang=lang)
-    label_of = {c: lab for c, lab in items}
+    label_of = dict(items)
     frame = table.copy()
     for col in frame.columns:
         if frame[col].dtype == object or str(frame[col].dtype).startswith("str"):
