@@ -254,9 +254,10 @@ def _cover(fig, view: image.View, taxonomy, metric: str) -> None:
     fig.text(0.06, 0.955, _t("title", lang), fontsize=20, fontweight="bold", va="top")
     fig.text(0.06, 0.92, _t("subtitle", lang), fontsize=14, va="top")
     fig.text(0.06, 0.895, f"{_t('period', lang)}: {view.period}", fontsize=10, va="top")
-    fig.text(0.06, 0.877, image._wrap(f"{_t('filters', lang)}: {view.filter_text}", 110, lines=3), fontsize=8,
-             va="top", linespacing=1.2, color="#333333")
-    fig.text(0.06, 0.84, f"{_t('made', lang)}: {made_text(view.made)}", fontsize=8, va="top", color="#333333")
+    filters = image._wrap(f"{_t('filters', lang)}: {view.filter_text}", 110, lines=12)
+    fig.text(0.06, 0.877, filters, fontsize=8, va="top", linespacing=1.2, color="#333333")
+    y = 0.877 - (filters.count("\n") + 1) * 8 * 1.2 / 72 / A4[1] - 0.008
+    fig.text(0.06, y, f"{_t('made', lang)}: {made_text(view.made)}", fontsize=8, va="top", color="#333333")
     prov = view.tables["province"].iloc[0]
     participants = prov["participants"]
     rows = [
@@ -267,8 +268,8 @@ def _cover(fig, view: image.View, taxonomy, metric: str) -> None:
          else str(int(participants))],
         [_t("organisations", lang), str(int(prov["organisations"]))],
     ]
-    fig.text(0.06, 0.815, _t("summary", lang), fontsize=12, fontweight="bold", va="top")
-    y = table(fig, 0.06, 0.79, [0.30, 0.14], ["", ""], rows, numeric=[False, True], size=8.5)
+    fig.text(0.06, y - 0.025, _t("summary", lang), fontsize=12, fontweight="bold", va="top")
+    y = table(fig, 0.06, y - 0.05, [0.30, 0.14], ["", ""], rows, numeric=[False, True], size=8.5)
     matrix = coverage.type_actor_matrix(view.records, taxonomy, view.filters, sites=view.sites)
     by_type = [[taxonomy.label("types", k, lang), str(int(v))] for k, v in matrix.sum(axis=1).items()]
     by_actor = [[taxonomy.label("actors", k, lang), str(int(v))] for k, v in matrix.sum(axis=0).items()]
