@@ -21,7 +21,7 @@ os.environ["GEO_P4GN_USERS"] = str(Path(tempfile.gettempdir()) / f"geo-p4gn-no-u
 
 
 # the payloads live in tests/payloads.py; imported here for the tests that take them from conftest
-from tests.payloads import HTML_PAYLOADS, PAYLOADS, TEMPLATE_PAYLOADS  # noqa: F401
+from tests.payloads import HTML_PAYLOADS, PAYLOADS, TEMPLATE_PAYLOADS  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")

@@ -163,7 +163,7 @@ def test_export_draws_offline_and_never_runs_payloads(browser, tmp_path, frames,
                                                      public):
     records, sites = frames
     filters = Filters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31), sites=("site-0", "site-5"))
-    path, page = _export(tmp_path, "map.html", records, sites, boundaries, payload_taxonomy, public=public,
+    path, _page = _export(tmp_path, "map.html", records, sites, boundaries, payload_taxonomy, public=public,
                          filters=Filters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31)))
     opened = Opened(browser, path)
     try:

@@ -111,7 +111,7 @@ class _Store:
         pass
 
 
-@pytest.mark.parametrize("level, rows", [("kota", 6), ("kecamatan", 44)])
+@pytest.mark.parametrize(("level", "rows"), [("kota", 6), ("kecamatan", 44)])
 def test_cli_on_the_real_boundaries(boundaries, taxonomy, monkeypatch, capsys, level, rows):
     sites = seed_sites(boundaries, taxonomy)
     ambon = sites.set_index("id").loc["kampung-ambon", "geometry"]

@@ -129,7 +129,7 @@ def test_xlsx_neutralised_dates_and_about_sheet(records, sites, tmp_path, taxono
     ws = wb["interventions"]
     header = [c.value for c in ws[1]]
     assert header == list(ex.INTERNAL_COLUMNS)
-    row = {h: c for h, c in zip(header, ws[3], strict=True)}
+    row = dict(zip(header, ws[3], strict=True))
     assert row["id"].value == ID1
     assert row["date"].value == dt.datetime(2024, 8, 17) and row["date"].is_date
     assert row["organisation"].value == "'=HYPERLINK(\"http://x\")" and row["organisation"].data_type == "s"

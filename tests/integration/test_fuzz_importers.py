@@ -79,7 +79,7 @@ def _csv(header, rows, delimiter, bom):
     buf = io.StringIO()
     import csv
 
-    w = csv.writer(buf, delimiter=delimiter, lineterminator=delimiter == "\t" and "\n" or "\r\n")
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n" if delimiter == "\t" else "\r\n")
     w.writerow(header)
     w.writerows(rows)
     return ("\ufeff" if bom else "") + buf.getvalue()
@@ -171,7 +171,7 @@ def test_damaged_xlsx(store, flips, cut):
 @given(header=st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=8),
        rows=st.lists(st.lists(xlsx_cell, max_size=9), max_size=8))
 def test_xlsx_cells(store, header, rows):
-    cleaned = [[v for v in r] for r in rows]
+    cleaned = [list(r) for r in rows]
     try:
         data = _workbook([header, *cleaned])
     except (ValueError, TypeError):  # openpyxl refuses some values itself (illegal characters)

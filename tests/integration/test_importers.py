@@ -344,7 +344,7 @@ def _reference(raw: dict, taxonomy, boundaries):
     """What validate_record says of the row (with the importer's documented un-neutralising)."""
     plain = {k: imp.check._unquote(v) for k, v in raw.items()}
     try:
-        return validate_record(plain, taxonomy=taxonomy, locate=lambda g: boundaries.locate(g))
+        return validate_record(plain, taxonomy=taxonomy, locate=boundaries.locate)
     except ValueError as exc:
         return exc
 

@@ -231,7 +231,7 @@ def test_a_capture_token_is_a_password_until_revoked(server):
         tokens.revoke(User("budi", "perencana"), user="ani", path=server["tokens"])
 
 
-@pytest.mark.parametrize("body, reason", [
+@pytest.mark.parametrize(("body", "reason"), [
     (b"<data id='geo_p4gn_intervensi'><tanggal>2026-11-20</tanggal>", "not well-formed"),
     (b"not xml at all", "not well-formed"),
     ((b"<?xml version='1.0'?><!DOCTYPE d [<!ENTITY x 'Karang'>]><data id='geo_p4gn_intervensi'>"

@@ -62,7 +62,8 @@ def test_a_private_file_is_never_readable_by_others_even_before_the_rename(tmp_p
 def test_an_error_while_writing_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old")
-    with pytest.raises(RuntimeError, match="writer failed"), replacing(target) as tmp:
+    # the writer fails inside replacing(): both statements belong in the block
+    with pytest.raises(RuntimeError, match="writer failed"), replacing(target) as tmp:  # noqa: PT012
         tmp.write_text("half of the new fi")
         raise RuntimeError("writer failed")
     assert target.read_text() == "old"
@@ -77,7 +78,7 @@ def test_a_failed_rename_keeps_the_old_file_and_names_the_target(tmp_path, monke
         raise OSError(errno.ENOSPC, "No space left on device", str(src))
 
     monkeypatch.setattr(_files.os, "replace", full)
-    with pytest.raises(OSError) as info:
+    with pytest.raises(OSError, match="No space left") as info:
         atomic_write(target, "new")
     assert info.value.errno == errno.ENOSPC
     assert info.value.filename == str(target)  # the file the caller asked for, not the temporary one
@@ -122,7 +123,7 @@ def test_locked_excludes_another_holder_and_is_released(tmp_path):
     with locked(target):
         assert not try_lock()
     assert try_lock()
-    with pytest.raises(ValueError), locked(target):
+    with pytest.raises(ValueError, match="released on error too"), locked(target):
         raise ValueError("released on error too")
     assert try_lock()
     assert [p.name for p in tmp_path.iterdir()] == []  # no lock file

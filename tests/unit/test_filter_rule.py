@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo_p4gn import coverage as cov
-from geo_p4gn.filters import FilterValueError, Filters, normalise_name, resolve_filters
+from geo_p4gn.filters import Filters, FilterValueError, normalise_name, resolve_filters
 from geo_p4gn.records import FIELDS
 from geo_p4gn.sites import SITE_FIELDS
 from geo_p4gn.taxonomy import Taxonomy, Term
@@ -158,6 +158,6 @@ def test_a_name_of_two_areas_is_ambiguous():
 
 
 def test_normalise_name():
-    assert [normalise_name(n) for n in ("Kota Administrasi Jakarta Barat", "Kabupaten Administrasi Kepulauan "
-                                        "Seribu", "Kelapa Gading", "Kota Bambu Selatan", " Pal  Merah ")] == [
+    assert [normalise_name(n) for n in ("Kota Administrasi Jakarta Barat", ("Kabupaten Administrasi Kepulauan "
+                                        "Seribu"), "Kelapa Gading", "Kota Bambu Selatan", " Pal  Merah ")] == [
         "jakartabarat", "kepulauanseribu", "kelapagading", "bambuselatan", "palmerah"]

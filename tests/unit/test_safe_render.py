@@ -150,7 +150,7 @@ def test_any_metacharacters_stay_data(texts):
     for layer in layers:
         assert layer.data_js in page
     tooltips = [f["properties"].get("_t") for layer in layers for f in json.loads(layer.data_js)["features"]]
-    for i, text in enumerate(marked[:len(_areas(marked))]):
+    for text in marked[:len(_areas(marked))]:
         assert any(t is not None and t.startswith(text + ":") for t in tooltips), text
     assert "</script" not in page.split("window.geoP4gn")[-1].split("</script>")[0].lower()
 
