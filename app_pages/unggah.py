@@ -62,6 +62,8 @@ def rejects_section(ctx: Context, report, data: bytes, name: str, key: str) -> N
 def preview_section(ctx: Context, report, data: bytes, name: str) -> None:
     st.subheader(ctx.t("preview"))
     st.info(ctx.t("preview_rows", **_counts(report)))
+    if getattr(report, "stored", 0):
+        st.caption(ctx.t("preview_stored", n=report.stored))
     if report.columns:
         st.caption(ctx.t("columns_used"))
         st.dataframe(pd.DataFrame({ctx.t("col_target"): list(report.columns),

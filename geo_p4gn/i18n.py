@@ -256,6 +256,10 @@ _APP: dict[str, tuple[str, str]] = {
                      "{conflicts} bentrok."),
                      ("{rows} rows: {accepted} would be accepted, {rejected} rejected, {duplicates} already "
                      "stored, {conflicts} conflicts.")),
+    "preview_stored": (("{n} baris sama dengan data yang sudah tersimpan (berkas ini pernah diimpor?): tidak akan "
+                        "disimpan lagi."),
+                       ("{n} rows match records already stored (was this file imported before?): they will not "
+                        "be stored again.")),
     "columns_used": ("Kolom yang dipakai", "Columns used"),
     "columns_ignored": ("Kolom yang diabaikan: {cols}", "Columns ignored: {cols}"),
     "rejects_title": ("Baris yang ditolak", "Rejected rows"),

@@ -124,7 +124,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if bar:
         bar.close()
     if args.json:
-        out = report.summary() | {"rows": report.rows, "dry_run": report.dry_run, "file": report.path,
+        out = report.summary() | {"rows": report.rows, "stored": report.stored, "dry_run": report.dry_run,
+                                  "file": report.path,
                                   "rejects_file": report.rejects_path,
                                   "rejects": [{"row": r.row, "field": r.field, "reason": r.reason}
                                               for r in report.rejects[:1000]]}
@@ -134,6 +135,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     what = "would be stored (dry run: nothing written)" if report.dry_run else "stored"
     print(f"{report.path}: {report.rows} rows: {s['accepted']} {what}, {s['duplicates']} already stored, "
           f"{s['rejected']} rejected, {s['conflicts']} conflicts")
+    if report.stored:
+        print(f"{report.stored} rows match records already in the store (the same file imported before?): "
+              "not stored again")
     if report.ignored_columns:
         print(f"columns ignored: {', '.join(report.ignored_columns)}")
     for r in report.rejects[:SHOWN_REJECTS]:

@@ -52,13 +52,16 @@ points outside DKI Jakarta or with latitude and longitude swapped are rejected w
 
 Ids, duplicates and conflicts
 -----------------------------
-A row's id is made once, when the row is read: the file's id when it has one, else a new UUID4. Rows are
-then compared with the store: the same id with the same content is a duplicate (counted, nothing
-written); the same id with different content is a conflict (rejected, never overwritten). So
-re-importing a file **with** ids is idempotent, but re-importing a file **without** ids stores its rows
-again under new ids. The rejects file therefore carries the ids made for its rows (in the file's id
-column, or in a new ``id`` column): fixing the rejects file and importing it -- even twice -- stores each
-row once.
+A row's id is made once, when the row is read: the file's id when it has one, else an id made from the
+row's content and its source (:func:`content_ids`: a UUID5 of the cells of the columns read, the file's
+name without its folder, and which copy of that content in the file it is). Rows are then compared with
+the store: the same id with the same content is a duplicate (counted, nothing written, and counted again
+in the report's ``stored``, a dry run too); the same id with different content is a conflict (rejected,
+never overwritten). So re-importing a file, with ids or without, is idempotent: the same file imported
+again adds nothing. Two identical rows of one file stay two records. The same rows under another file
+name are another source and are stored again: the duplicate review (``geo-p4gn duplicates``) flags them.
+The rejects file carries the ids made for its rows (in the file's id column, or in a new ``id`` column):
+fixing the rejects file and importing it -- even twice -- stores each row once.
 
 Rejects file
 ------------
@@ -91,6 +94,7 @@ from .check import (
     Checked,
     Reject,
     check_table,
+    content_ids,
     new_ids,
 )
 from .columns import (
@@ -127,6 +131,7 @@ __all__ = [
     "RawTable",
     "Reject",
     "check_table",
+    "content_ids",
     "import_file",
     "limits",
     "map_columns",

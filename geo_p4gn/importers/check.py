@@ -67,6 +67,59 @@ def new_ids(n: int) -> list[str]:
             for k in range(0, 32 * n, 32)]
 
 
+#: The namespace of the ids made from a row's content and source (:func:`content_ids`); never change it,
+#: or every file imported before would be stored again.
+ROW_ID_NAMESPACE = uuid.UUID("6f1d2c4e-1d3a-5b7e-9c1f-7a2b3c4d5e6f")
+
+
+def _canon(value: Any) -> str:
+    """A cell as text for :func:`content_ids`: spacing collapsed, 17.0 as 17, a blank as ""."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return " ".join(str(value).split())
+
+
+def source_name(source: str | os.PathLike | None) -> str:
+    """The source part of a content id: the file's name without its folder, case and outer spaces.
+
+    >>> source_name("/tmp/upload-x/Laporan BNNK.xlsx") == source_name("laporan bnnk.XLSX")
+    True
+    """
+    return os.path.basename(str(source or "")).strip().casefold()
+
+
+def content_ids(table: RawTable, cmap: ColumnMap, rows: np.ndarray, source: str = "") -> list[str]:
+    """Stable ids for the rows at positions ``rows`` (sorted), made from their content and their source.
+
+    The content is the row's cells in the columns the importer reads (each field's column, the Kobo
+    geopoint and date columns; ignored columns, the column order and the header spelling do not count),
+    the source :func:`source_name`. Rows with the same content and source are told apart by their
+    order (the first such row, the second, ...), so two identical rows of one file stay two records,
+    and the same file imported again gives every row the same id: nothing is added twice. The id is a
+    UUID (version 5 of :data:`ROW_ID_NAMESPACE`).
+    """
+    if not len(rows):
+        return []
+    cols = sorted({(key, i) for key, i in cmap.fields.items() if key != "id"}
+                  | ({("geopoint", cmap.geopoint)} if cmap.geopoint is not None else set())
+                  | {(f"kobo:{normalise_column(name)}", i) for name, i in cmap.kobo_date})
+    parts = [table.cells[i].to_numpy(dtype=object)[rows] for _, i in cols]
+    keys = [json.dumps([[k, _canon(v)] for (k, _), v in zip(cols, cells, strict=True)], ensure_ascii=False)
+            for cells in zip(*parts, strict=True)] if parts else ["[]"] * len(rows)
+    seen: dict[str, int] = {}
+    src = source_name(source)
+    out = []
+    for key in keys:
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(str(uuid.uuid5(ROW_ID_NAMESPACE, f"{src}\x1f{key}\x1f{n}")))
+    return out
+
+
 def _codes(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Distinct values and each row's index into them. Text columns use pandas' hashing; other columns
     key on (type, value) so that 1, 1.0 and True stay apart."""
@@ -274,18 +327,21 @@ def check_table(
     boundaries,
     sites: pd.DataFrame | None = None,
     progress: Progress | None = None,
+    source: str | None = None,
 ) -> Checked:
     """Validate every row of a table and place it in a kelurahan; no store is touched.
 
     Returns the valid records (``kelurahan_code`` set) and one :class:`Reject` per other row, each
     naming the row, the file's column and the reason. See the module docstring for how rows are
-    validated in bulk with validate_record's rules.
+    validated in bulk with validate_record's rules. A row without an id gets one from its content and
+    ``source`` (the file's name; default the table's path): :func:`content_ids`.
     """
     with _bulk():
-        return _check_table(table, taxonomy, boundaries, sites, progress)
+        return _check_table(table, taxonomy, boundaries, sites, progress, source)
 
 
-def _check_table(table: RawTable, taxonomy, boundaries, sites, progress) -> Checked:
+def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=None) -> Checked:
+    source = table.path if source is None else source
     cmap = map_columns(table)
     n = len(table)
 
@@ -297,11 +353,11 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress) -> Chec
         c = col(key)
         return np.full(n, None, dtype=object) if c is None else c.to_numpy(dtype=object, copy=True)
 
-    # ids: the file's, else made now, once (the rejects file carries them)
+    # ids: the file's, else made from the row's content and source (the rejects file carries them)
     id_raw = raw("id")
     generated = _blank_mask(col("id")) if col("id") is not None else np.ones(n, dtype=bool)
     ids = id_raw.copy()
-    ids[generated] = new_ids(int(generated.sum()))
+    ids[generated] = content_ids(table, cmap, np.flatnonzero(generated), source)
     bad_id = np.zeros(n, dtype=bool)
     given = np.flatnonzero(~generated)
     if len(given):

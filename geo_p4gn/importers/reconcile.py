@@ -32,6 +32,8 @@ class ImportReport:
     ignored_columns: tuple[str, ...]
     rejects_path: str | None = None
     accepted_ids: list[str] = dataclasses.field(default_factory=list, repr=False)
+    #: Of ``duplicates``, the rows that match a stored record (the rest repeat an earlier row of the file).
+    stored: int = 0
 
     def summary(self) -> dict[str, int]:
         return {"accepted": self.accepted, "rejected": self.rejected, "duplicates": self.duplicates,
@@ -83,6 +85,7 @@ def import_file(
     progress: Progress | None = None,
     taxonomy=None,
     boundaries=None,
+    source: str | None = None,
 ) -> ImportReport:
     """Import a CSV/XLSX/GeoJSON/Kobo file into ``store``; return an :class:`ImportReport`.
 
@@ -91,14 +94,19 @@ def import_file(
     and written to ``rejects_path`` (a CSV) when given. A file that cannot be read raises
     :class:`P4gnError` and changes nothing. With ``dry_run`` nothing is written to the store.
     ``progress(stage, done, total)`` is called as stages advance (read, validate, locate, write).
-    ``taxonomy`` and ``boundaries`` default to the store's.
+    ``taxonomy`` and ``boundaries`` default to the store's. ``source`` is the file's name as the user
+    knows it (default ``path``): a row without an id gets an id made from its content and that name
+    (:func:`~geo_p4gn.importers.check.content_ids`), so the same file imported again adds nothing, and
+    the report (a dry run too) counts the rows that match stored records (``stored``).
     """
     with _bulk():
         return _import_file(store, path, user=user, dry_run=dry_run, rejects_path=rejects_path,
-                            progress=progress, taxonomy=taxonomy, boundaries=boundaries)
+                            progress=progress, taxonomy=taxonomy, boundaries=boundaries,
+                            source=str(path) if source is None else source)
 
 
-def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy, boundaries) -> ImportReport:
+def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy, boundaries,
+                 source) -> ImportReport:
     taxonomy = taxonomy or getattr(store, "taxonomy", None)
     boundaries = boundaries or getattr(store, "boundaries", None)
     if taxonomy is None:
@@ -116,7 +124,7 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
     if progress:
         progress("read", n, n)
         progress("validate", 0, n)
-    checked = _check_table(table, taxonomy, boundaries, store.list_sites(), progress)
+    checked = _check_table(table, taxonomy, boundaries, store.list_sites(), progress, source)
     rejects = list(checked.rejects)
     recs, positions = checked.records, checked.positions
 
@@ -138,14 +146,14 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
 
     if progress:
         progress("write", 0, len(recs))
-    explicit = [k for k, p in enumerate(positions) if not checked.generated[p]]
-    accepted = 0
-    if dry_run:
-        dups, conflicts = _existing(store, [recs[k] for k in explicit])
-        drop = {explicit[i] for i in dups} | {explicit[i] for i, _ in conflicts}
+    accepted = stored = 0
+    if dry_run:  # every id is checked: ids made from content match the records of an earlier import
+        dups, conflicts = _existing(store, recs)
+        drop = set(dups) | {i for i, _ in conflicts}
         for i, reason in conflicts:
-            rejects.append(_reject(table, checked.columns, positions[explicit[i]], reason, conflict=True))
+            rejects.append(_reject(table, checked.columns, positions[i], reason, conflict=True))
         duplicates += len(dups)
+        stored = len(dups)
         accepted = len(recs) - len(drop)
         stored_ids = [r.id for k, r in enumerate(recs) if k not in drop]
     else:
@@ -156,7 +164,7 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
                 break
             except ConflictError:
                 # someone holds some of these ids with other content: find them and keep the rest
-                cand = [k for k in batch if not checked.generated[positions[k]]]
+                cand = list(batch)
                 _, conflicts = _existing(store, [recs[k] for k in cand])
                 if not conflicts:
                     raise
@@ -167,7 +175,7 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
         else:  # pragma: no cover - three rounds of writers racing on the same ids
             msg = f"{path}: other writers keep storing the same ids; nothing imported, try again"
             raise ConflictError(msg)
-        accepted, duplicates = result.created, duplicates + result.unchanged
+        accepted, duplicates, stored = result.created, duplicates + result.unchanged, result.unchanged
         stored_ids = [recs[k].id for k in batch]
     if progress:
         progress("write", len(recs), len(recs))
@@ -178,7 +186,7 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
         rejected=sum(not r.conflict for r in rejects), duplicates=duplicates,
         conflicts=sum(r.conflict for r in rejects), dry_run=dry_run, rejects=rejects,
         columns={k: table.header[i] for k, i in checked.columns.fields.items()},
-        ignored_columns=checked.columns.ignored, accepted_ids=stored_ids,
+        ignored_columns=checked.columns.ignored, accepted_ids=stored_ids, stored=stored,
     )
     if checked.columns.geopoint is not None:
         report.columns["lat/lon"] = table.header[checked.columns.geopoint]

@@ -68,7 +68,9 @@ def import_file(store: Store, user: User, path: str | Path, **kw: Any) -> Import
     checked first, by streaming, so a 1 GB file or a zip bomb is refused before any parser sees it.
     """
     authorize(user, "import")
-    limits.check_upload(path, name=kw.pop("name", None))
+    name = kw.pop("name", None)
+    limits.check_upload(path, name=name)
+    kw.setdefault("source", name or str(path))  # content ids: the user's file name, not a temporary path
     return importers.import_file(store, path, user=user.name, **kw)
 
 

@@ -66,3 +66,20 @@ def test_the_upload_widget_has_the_core_limit():
     widget = at.file_uploader(key="unggah_file")
     assert {t.lstrip(".") for t in widget.allowed_type} == {s.lstrip(".") for s in limits.UPLOAD_SUFFIXES}
     assert widget.proto.max_upload_size_mb == limits.max_upload_bytes // 1_000_000 == 50
+
+
+def test_a_file_without_ids_imported_again_in_a_new_session_adds_nothing(store):
+    """Issue 13: 25 -> 28 on a second import of an id-less file; now the preview says the rows are stored."""
+    no_ids = b"\n".join(line.split(b",", 1)[1] for line in CSV.splitlines()) + b"\n"
+    before = len(store.list())
+    at = open_app("unggah")
+    upload(at, no_ids)
+    at.button(key="unggah_go").click()
+    at.run()
+    assert len(store.list()) == before + 2
+    again = open_app("unggah")  # a new browser session
+    upload(again, no_ids)
+    assert "4 baris: 0 akan diterima, 2 ditolak, 2 sudah ada, 0 bentrok" in texts(again)
+    assert "2 baris sama dengan data yang sudah tersimpan" in texts(again)
+    assert not any(b.key == "unggah_go" for b in again.button)
+    assert len(store.list()) == before + 2

@@ -55,10 +55,12 @@ def test_import_into_the_store(seeded, tmp_path):
         ["10", "notes", ("row 10: notes: holds something shaped like a phone number; personal contacts must not be "
                         "recorded")],
     ]
-    # the same file again: rows with ids are duplicates; the row without an id is stored again (new id)
+    # the same file again: every row is a duplicate, the row without an id too (its id comes from its
+    # content and the file's name, issue 13)
     again = import_file(seeded, FIX / "basic.csv", user="budi")
-    assert again.summary() == {"accepted": 1, "rejected": 6, "duplicates": 2, "conflicts": 0}
-    assert len(seeded.list()) == 4
+    assert again.summary() == {"accepted": 0, "rejected": 6, "duplicates": 3, "conflicts": 0}
+    assert again.stored == 3
+    assert len(seeded.list()) == 3
 
 
 def test_fixed_rejects_import_once(seeded, tmp_path):
@@ -75,7 +77,7 @@ def test_fixed_rejects_import_once(seeded, tmp_path):
     assert rows[0] == ["id", "tanggal", "jenis", "aktor", "organisasi", "lintang", "bujur", "_row", "_field",
                        "_reason"]
     made = [r[0] for r in rows[1:]]
-    assert all(uuid.UUID(m).version == 4 for m in made)
+    assert all(uuid.UUID(m).version == 5 for m in made)  # from the row's content and source
     # the user fixes both rows in the rejects file and imports it -- twice, by mistake
     fixed = rejects.read_text(encoding="utf-8-sig").replace(";senam;", ";deklarasi;")
     fixed = fixed.replace("106,885901;-6,108734", "-6,108734;106,885901")

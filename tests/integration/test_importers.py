@@ -66,8 +66,9 @@ def write(tmp: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
 def test_basic_csv_rows_and_reasons(taxonomy, boundaries, sites):
     c = check(FIX / "basic.csv", taxonomy, boundaries, sites)
     recs, rejects = summary(c)
-    made = c.ids[2]  # row 4 has no id: one was made when it was read
-    assert uuid.UUID(made).version == 4 and c.generated.tolist() == [False, False, True] + [False] * 6
+    made = c.ids[2]  # row 4 has no id: one was made from its content and source when it was read
+    assert uuid.UUID(made).version == 5 and c.generated.tolist() == [False, False, True] + [False] * 6
+    assert check(FIX / "basic.csv", taxonomy, boundaries, sites).ids[2] == made  # the same every time
     assert recs == [
         (2, "6f1c2a3e-1d2b-4c5d-8e9f-0a1b2c3d4e01", "2024-08-17", None, "seni_budaya", "komunitas",
          "Karang Taruna RW 07", "kampung-ambon", 120, "Pagelaran seni HUT RI ke-79", "31.73.01.1004"),
