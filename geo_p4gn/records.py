@@ -31,7 +31,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import settings
+from . import _json, settings
 from ._errors import ValidationError
 from .taxonomy import Taxonomy
 
@@ -155,7 +155,8 @@ def _content(rec: Intervention, wkt: str) -> dict[str, Any]:
 
 
 _HASHED = tuple(f for f in CONTENT_FIELDS if f != "geometry")
-_HASH_JSON = json.JSONEncoder(default=lambda v: v.isoformat())  # dates
+# dates are the only content json cannot write itself: as isoformat(), like every hook (geo_p4gn._json)
+_HASH_JSON = json.JSONEncoder(default=_json.default)
 
 
 def content_hashes(recs: Sequence[Intervention]) -> list[str]:

@@ -13,10 +13,9 @@ import argparse
 import json
 import sys
 
-import numpy as np
 import pandas as pd
 
-from .. import coverage, services, settings
+from .. import _json, coverage, services, settings
 from .._errors import P4gnError
 from ..filters import add_filter_arguments, filters_from_args
 from ..records import parse_date
@@ -67,26 +66,11 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out.where(out.notna(), None)
 
 
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, tuple):
-        return list(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    msg = f"cannot write {type(value).__name__} as JSON"
-    raise TypeError(msg)
-
-
 def format_table(frame: pd.DataFrame, fmt: str) -> str:
     """The frame as CSV or JSON text (see the module docstring)."""
     plain = _plain(frame)
     if fmt == "json":
-        return json.dumps(plain.to_dict("records"), default=_json_default, ensure_ascii=False, indent=1) + "\n"
+        return json.dumps(plain.to_dict("records"), default=_json.default, ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         return plain.to_csv(index=False, lineterminator="\n")
     msg = f"format must be csv or json, not {fmt!r}"

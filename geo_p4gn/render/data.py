@@ -49,7 +49,7 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
-from .. import __version__, settings
+from .. import __version__, _json, settings
 from .._errors import P4gnError, os_fault
 from .._files import replacing
 from ..filters import Filters
@@ -242,15 +242,7 @@ def _write_geojson(table: gpd.GeoDataFrame, out: Path) -> None:
         feats.append({"type": "Feature", "properties": props,
                       "geometry": None if geom is None else shapely.geometry.mapping(geom)})
     doc = {"type": "FeatureCollection", "features": feats}
-    out.write_text(json.dumps(doc, ensure_ascii=False, default=_json_default), encoding="utf-8")
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    raise TypeError(type(v).__name__)
+    out.write_text(json.dumps(doc, ensure_ascii=False, default=_json.default), encoding="utf-8")
 
 
 def _write_gpkg(table: gpd.GeoDataFrame, out: Path) -> None:

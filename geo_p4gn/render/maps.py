@@ -46,6 +46,7 @@ from folium.template import Template
 
 from .. import i18n, settings
 from .._errors import P4gnError
+from .._json import day_default, plain
 from .elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
 
 #: Coordinates are written with this many decimals (1e-5 degree is about 1.1 m in Jakarta).
@@ -114,32 +115,6 @@ _JS_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'":
                             "`": "\\u0060", "$": "\\u0024", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def _plain(value):
-    """JSON-able plain values: numpy scalars to Python, NaN/NA/NaT to None, dates to ISO strings."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
-    return value
-
-
-def _json_default(value):
-    """What ``json`` cannot write itself: numpy scalars and arrays, NA, dates."""
-    plain = _plain(value)
-    if plain is value:
-        msg = f"{type(value).__name__} is not JSON serializable"
-        raise TypeError(msg)
-    return plain
-
-
 def to_js(value) -> str:
     """A JSON literal that is safe inside a ``<script>`` element and in JavaScript code.
 
@@ -148,9 +123,9 @@ def to_js(value) -> str:
     infinities are written as ``null``.
     """
     try:  # the fast path: plain data (geometry coordinates are plain floats)
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=day_default)
     except ValueError:  # a NaN somewhere: walk the value once
-        text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(plain(value, days=True), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.translate(_JS_UNSAFE)
 
 
@@ -199,7 +174,7 @@ def feature_collection(
     for geom, prop in zip(geoms, props):
         if geom is None or shapely.is_empty(geom):
             continue
-        features.append({"type": "Feature", "properties": _plain(prop),
+        features.append({"type": "Feature", "properties": plain(prop, days=True),
                          "geometry": json.loads(shapely.to_geojson(geom))})
     return {"type": "FeatureCollection", "features": features}
 
@@ -493,7 +468,7 @@ def bare_features(frame: pd.DataFrame, properties: Sequence[str]) -> dict:
     """Features with the allow-listed ``properties`` and no geometry (for a layer with a geometry_url)."""
     rows = frame[list(properties)].to_dict("records")
     return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "properties": _plain(r), "geometry": None} for r in rows]}
+            "features": [{"type": "Feature", "properties": plain(r, days=True), "geometry": None} for r in rows]}
 
 
 def _value_text(x, share: bool, lang: str) -> str:
