@@ -45,15 +45,15 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
-from geo_p4gn.boundaries import load_boundaries
-from geo_p4gn.records import Intervention
-from geo_p4gn.seed import seed_store
-from geo_p4gn.store import open_store
-from geo_p4gn.taxonomy import load_taxonomy
-from tests.conftest import CHROMIUM_ARGS
+from geo_p4gn.boundaries import load_boundaries  # noqa: E402
+from geo_p4gn.records import Intervention  # noqa: E402
+from geo_p4gn.seed import seed_store  # noqa: E402
+from geo_p4gn.store import open_store  # noqa: E402
+from geo_p4gn.taxonomy import load_taxonomy  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS  # noqa: E402
 
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 OUT = ROOT / "bench" / "out"

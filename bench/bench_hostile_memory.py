@@ -180,8 +180,8 @@ SHAPES: dict[str, Callable[..., Path]] = {
 def child(path: str, store_path: str) -> None:
     """Check ``path`` as the app does (limits, then a dry-run import with a rejects file); print a JSON line."""
     from geo_p4gn import P4gnError, importers
-    from geo_p4gn.importers import limits
     from geo_p4gn.boundaries import load_boundaries
+    from geo_p4gn.importers import limits
     from geo_p4gn.store import open_store
     from geo_p4gn.taxonomy import load_taxonomy
 
