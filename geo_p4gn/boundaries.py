@@ -284,12 +284,10 @@ class Boundaries:
     def __post_init__(self) -> None:
         self._metric = self.kelurahan.to_crs(settings.metric_crs)
         _ = self._metric.sindex  # build the tree once
-        geoms = self._metric.geometry.to_numpy()
-        self._edges = shapely.boundary(geoms)  # for the overlap rule (depth inside a polygon)
-        # everything within the gap tolerance of some kelurahan (+1 m: a buffer's arcs are chords), so that
-        # points outside it skip the nearest query
-        self._reach = shapely.buffer(shapely.union_all(geoms), settings.gap_tolerance_m + 1.0)
-        shapely.prepare(self._reach)
+        # Nothing else is derived here: a whole country's 84k polygons must start in seconds (issue 16). The
+        # edges for the overlap rule are taken per polygon when a point falls in several; points in no
+        # polygon go straight to the tree's nearest query bounded by the gap tolerance (the same answer as
+        # a buffered union of every polygon, without the union: 534 s at every start for 84k polygons).
         self._codes = self.kelurahan["code"].to_numpy()
         self._to_metric = Transformer.from_crs(settings.crs, settings.metric_crs, always_xy=True)
         self._memo: tuple[bytes, pd.DataFrame] | None = None  # see assign()
@@ -319,14 +317,14 @@ class Boundaries:
             multi = hits[inp] > 1
             depth = np.zeros(len(inp))
             # overlap rule: the polygon the point lies deepest in (only points in several polygons)
-            depth[multi] = shapely.distance(pts[inp[multi]], self._edges[tree[multi]])
+            geoms = self._metric.geometry.to_numpy()
+            depth[multi] = shapely.distance(pts[inp[multi]], shapely.boundary(geoms[tree[multi]]))
             order = np.lexsort((tree, -depth, inp))  # per point: deepest first, then lowest code
             inp, tree = inp[order], tree[order]
             first = np.r_[True, inp[1:] != inp[:-1]]
             idx[pos[inp[first]]] = tree[first]
             status[pos[inp[first]]] = np.where(hits[inp[first]] > 1, 1, 0)
         rest = np.flatnonzero(idx[pos] < 0)
-        rest = rest[shapely.contains_xy(self._reach, x[rest], y[rest])]
         if len(rest):
             (ri, tree), d = self._metric.sindex.nearest(
                 pts[rest], max_distance=settings.gap_tolerance_m, return_distance=True, return_all=True
