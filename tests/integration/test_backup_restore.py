@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from geo_p4gn import P4gnError, services
-from geo_p4gn.store.restore import restore_from
 from geo_p4gn.store import open_store
+from geo_p4gn.store.restore import restore_from
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
