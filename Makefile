@@ -31,6 +31,7 @@ test: $(BIN)/.installed-test
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check geo_p4gn geo_p4gn_app app_pages tests bench app.py app_main.py
+	$(BIN)/mypy  # the files of [tool.mypy] in pyproject.toml: store/, services/, identity
 
 bench: $(BIN)/.installed-test
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
