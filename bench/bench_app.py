@@ -9,7 +9,11 @@ For each store a ``streamlit run app.py`` server is started on 127.0.0.1 and mea
   data version); then ``--repeat`` loads in new sessions (``warm``, what every other user gets).
 - **filter change**: on a loaded page, choosing one intervention type in the filters, until the rerun has
   finished and the redrawn map is in place (at 100k records the choropleth's colours change too, which is
-  waited for as well). Alternately one type, then none.
+  waited for as well). Alternately one type, then none; each session chooses a different type, so no change
+  is served from what an earlier session left in the app's caches.
+- **plain page**: a page with nothing but streamlit-folium drawing the same 267 kelurahan polygons and a
+  legend (the project's local map assets, no store, no filters), loaded the same way in the same run: the
+  floor of any Streamlit map page on this machine.
 - **after a write**: one record is added to the store (as a field team would), then a page load in a new
   session: the store's data version changed, so the records are read again.
 - **payload**: bytes the browser received on the websocket for a page load and for a filter change (the
@@ -112,15 +116,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+PLAIN_PAGE = """
+import folium
+import streamlit as st
+from geo_p4gn_app import data, mapview
+
+kel = data.boundaries().kelurahan
+m = folium.Map(location=[-6.2, 106.85], zoom_start=10, tiles=None, max_zoom=19)
+folium.GeoJson(kel[["code", "name", "geometry"]].to_json(), style_function=lambda f: {"fillColor": "#3182bd"}).add_to(m)
+folium.Element('<div id="gp-legend">legend</div>').add_to(m.get_root().html)
+mapview.show(m, key="plain")
+"""
+
+
 class Server:
-    def __init__(self, store: Path, workdir: Path):
+    def __init__(self, store: Path, workdir: Path, script: str = "app.py"):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, GEO_P4GN_STORE=str(store), GEO_P4GN_USERS=str(workdir / "users.toml"),
                    GEO_P4GN_TILES="")
         self.log = open(workdir / f"streamlit-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
              "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
@@ -194,9 +211,9 @@ class Session:
                 raise TimeoutError("the map did not appear")
             self.page.wait_for_timeout(25)
 
-    def load(self) -> float:
+    def load(self, path: str = "/cakupan") -> float:
         t0 = time.perf_counter()
-        self.page.goto(f"{self.base}/cakupan")
+        self.page.goto(f"{self.base}{path}")
         self.wait_map(time.monotonic() + 180)
         return time.perf_counter() - t0
 
@@ -246,17 +263,17 @@ def add_one(store_path: Path, boundaries, taxonomy) -> None:
                   user="bench")
 
 
-def measure(browser, server: Server, repeat: int, expect_change: bool, type_label: str, after_write) -> dict:
+def measure(browser, server: Server, repeat: int, expect_change: bool, type_labels: list[str], after_write) -> dict:
     out = {"cold": None, "warm": [], "filter": [], "load_bytes": [], "filter_bytes": [], "after_write": None}
     s = Session(browser, server.base)
     out["cold"] = s.load()
     s.close()
     external = list(s.external)
-    for _ in range(repeat):
+    for i in range(repeat):
         s = Session(browser, server.base)
         out["warm"].append(s.load())
         out["load_bytes"].append(s.ws_bytes)
-        for label in (type_label, None):
+        for label in (type_labels[i % len(type_labels)], None):  # a different type in every session
             b0 = s.ws_bytes
             out["filter"].append(s.change_filter(label, expect_change))
             out["filter_bytes"].append(s.ws_bytes - b0)
@@ -286,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     big = make_store(OUT / f"app-{args.n}.gpkg", args.n, boundaries, taxonomy)
     built = time.perf_counter() - t
-    type_label = taxonomy.label("types", taxonomy.type_keys[0], "id")
+    type_labels = [taxonomy.label("types", k, "id") for k in taxonomy.type_keys]
     results = {}
     with tempfile.TemporaryDirectory(prefix="geo-p4gn-bench-app-") as tmp, sync_playwright() as p:
         tmp = Path(tmp)
@@ -298,10 +315,23 @@ def main(argv: list[str] | None = None) -> int:
             for name, store, change in (("empty", empty, False), (f"{args.n:,}", big, True)):
                 server = Server(store, tmp)
                 try:
-                    results[name] = measure(browser, server, args.repeat, change, type_label,
+                    results[name] = measure(browser, server, args.repeat, change, type_labels,
                                             lambda st=store: add_one(st, boundaries, taxonomy))
                 finally:
                     server.stop()
+            # beside app.py: Streamlit serves static/ (the local map assets) from the main script's folder
+            script = ROOT / f".bench_plain_page_{os.getpid()}.py"
+            script.write_text(PLAIN_PAGE, encoding="utf-8")
+            server = Server(empty, tmp, script=script.name)
+            try:
+                plain = []
+                for _ in range(args.repeat + 1):
+                    s = Session(browser, server.base)
+                    plain.append(s.load("/"))
+                    s.close()
+            finally:
+                server.stop()
+                script.unlink(missing_ok=True)
         finally:
             browser.close()
 
@@ -317,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio big/empty: cold load {b['cold'] / e['cold']:.2f}x, warm load {med(b['warm']) / med(e['warm']):.2f}x, "
           f"filter change {med(b['filter']) / med(e['filter']):.2f}x, "
           f"load payload {med(b['load_bytes']) / med(e['load_bytes']):.2f}x")
+    print(f"plain streamlit-folium page (267 polygons and a legend, nothing else): cold {plain[0]:.2f} s, warm "
+          f"{med(plain[1:]):.2f} s; warm load big / plain {med(b['warm']) / med(plain[1:]):.2f}x, empty / plain "
+          f"{med(e['warm']) / med(plain[1:]):.2f}x")
     print("warm loads (s):", {k: [round(x, 2) for x in r["warm"]] for k, r in results.items()})
     print("filter changes (s):", {k: [round(x, 2) for x in r["filter"]] for k, r in results.items()})
     return 0
