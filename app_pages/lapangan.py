@@ -6,7 +6,7 @@ administrator shows the QR of any field team member (with a new token as the pas
 that sign in with OIDC), lists the tokens and revokes them. The XLSForm download is the form ODK Collect
 gets, for agencies that run their own KoboToolbox or ODK Central.
 
-The page's text is in ``_T`` (Indonesian, English) while the language catalogue moves into the core.
+The page's text is in the catalogue, under ``lapangan.*`` (:mod:`geo_p4gn.i18n`).
 """
 
 from __future__ import annotations
@@ -18,43 +18,15 @@ import streamlit as st
 
 from geo_p4gn import services, xform
 from geo_p4gn._errors import P4gnError
+from geo_p4gn.i18n import t
 from geo_p4gn.services import tokens
 from geo_p4gn_app.collect import collect_settings, qr_png
 from geo_p4gn_app.session import current, error
 from geo_p4gn_app.text import md
 
-_T = {
-    "title": ("Perangkat lapangan", "Field devices"),
-    "capture": ("Halaman catat luring", "Offline capture page"),
-    "capture_help": (("Buka di ponsel selagi ada sinyal, lalu pasang ke layar utama: sesudahnya mencatat tanpa "
-                     "koneksi, dan entri dikirim sendiri saat sinyal kembali."),
-                     ("Open it on the phone while there is signal, then add it to the home screen: after that "
-                     "it records with no connection and sends by itself when the signal returns.")),
-    "make_link": ("Buat tautan masuk (berlaku {d} hari)", "Make a sign-in link (valid {d} days)"),
-    "open": ("Buka halaman catat luring", "Open the offline capture page"),
-    "link_note": ("Tautan ini berisi token pribadi Anda: jangan dibagikan.",
-                  "This link holds your personal token: do not share it."),
-    "odk": ("ODK Collect / KoboCollect", "ODK Collect / KoboCollect"),
-    "odk_help": (("Alamat server di ODK Collect: {url} (pengguna dan kata sandi akun geo_p4gn). Atau pindai "
-                 "kode QR ini di Collect: Pengaturan proyek > Pindai QR."),
-                 ("Server URL in ODK Collect: {url} (the geo_p4gn account's user and password). Or scan this "
-                 "QR code in Collect: Project settings > Scan QR.")),
-    "for_user": ("Untuk pengguna", "For user"),
-    "with_token": ("Sertakan token baru sebagai kata sandi", "Include a new token as the password"),
-    "show_qr": ("Tampilkan kode QR", "Show the QR code"),
-    "qr_note": ("Kode ini berisi token: tunjukkan hanya kepada penggunanya, lalu tutup.",
-                "This code holds a token: show it to its user only, then close it."),
-    "xlsform": ("Unduh XLSForm (KoboToolbox / ODK Central)", "Download the XLSForm (KoboToolbox / ODK Central)"),
-    "tokens": ("Token aktif", "Active tokens"),
-    "revoke": ("Cabut token", "Revoke token"),
-    "revoke_user": ("Cabut semua token pengguna ini", "Revoke all of this user's tokens"),
-    "revoked": ("{n} token dicabut", "{n} token(s) revoked"),
-    "none": ("Tidak ada token aktif.", "No active tokens."),
-}
-
 
 def _t(key: str, lang: str, **kw) -> str:
-    return _T[key][1 if lang == "en" else 0].format(**kw)
+    return t(f"lapangan.{key}", lang, **kw)
 
 
 def _base_url() -> str:

@@ -12,6 +12,8 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
 - ``map.*``: layer names and legend text drawn by :mod:`geo_p4gn.render.maps`;
 - ``metric.*``: the choropleth metrics of :data:`geo_p4gn.render.maps.METRICS`;
 - ``export.*``: the page text of the shareable HTML map (:mod:`geo_p4gn.render.html`);
+- ``streamlit.*``: Streamlit's own built-in texts (its English is the second text), which the app's page
+  rewrites in the chosen language (:func:`geo_p4gn_app.session.translate_streamlit`);
 - ``reject.*``: reserved for the importer's reject reasons (not translated yet: they are shown as the
   importer words them).
 
@@ -39,7 +41,7 @@ from collections.abc import Mapping
 LANGS = ("id", "en")
 LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 #: The namespaces of :data:`CATALOGUE` (a bare key has none: the app's own strings).
-NAMESPACES = ("map", "metric", "export", "reject")
+NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan")
 
 # -- the app (bare keys) ---------------------------------------------------------------------------------
 _APP: dict[str, tuple[str, str]] = {
@@ -80,6 +82,10 @@ _APP: dict[str, tuple[str, str]] = {
                        "Tap the map to place the intervention, or choose a site below."),
     "locate_me": ("Lokasi saya", "My location"),
     "locate_failed": ("Lokasi tidak tersedia", "Location not available"),
+    "locate_refused": (("Lokasi tidak tersedia: izinkan akses lokasi untuk situs ini di pengaturan peramban dan "
+                        "nyalakan GPS, atau ketuk tempatnya di peta."),
+                       ("Location not available: allow location access for this site in the browser settings and "
+                        "turn on GPS, or tap the place on the map.")),
     "layer_kelurahan": ("Kelurahan", "Kelurahan"),
     "layer_kota": ("Kota", "Kota"),
     "layer_my_entries": ("Entri saya ({n})", "My entries ({n})"),
@@ -110,8 +116,11 @@ _APP: dict[str, tuple[str, str]] = {
     "f_type": ("Jenis intervensi", "Intervention type"),
     "f_actor": ("Aktor (pentahelix)", "Actor (penta-helix)"),
     "f_org": ("Organisasi pelaksana", "Organisation"),
-    "f_org_help": ("Pilih nama yang sudah pernah dipakai, atau ketik nama baru.",
-                   "Pick a name already used, or type a new one."),
+    "f_org_pick": ("Organisasi yang pernah dipakai (opsional)", "An organisation used before (optional)"),
+    "f_org_pick_help": ("Memilih nama di sini mengisi kotak Organisasi pelaksana di bawah.",
+                        "Picking a name here fills the Organisation box below."),
+    "f_org_help": ("Ketik nama organisasinya: yang diketik di sini yang disimpan.",
+                   "Type the organisation's name: what is typed here is what is stored."),
     "f_participants": ("Jumlah peserta", "Participants"),
     "f_notes": ("Catatan", "Notes"),
     "f_notes_help": ("Jangan menulis nama warga, NIK, atau nomor telepon.",
@@ -147,7 +156,8 @@ _APP: dict[str, tuple[str, str]] = {
     "col_kelurahan": ("Kelurahan", "Kelurahan"),
     "col_participants": ("Peserta", "Participants"),
     "col_notes": ("Catatan", "Notes"),
-    "col_saved_at": ("Disimpan (UTC)", "Saved (UTC)"),
+    "col_saved_at": ("Disimpan (WIB)", "Saved (WIB)"),
+    "entry_saved_at": ("disimpan {when}", "saved {when}"),
     # Peta cakupan
     "cakupan_title": ("Peta cakupan", "Coverage map"),
     "filters": ("Filter", "Filters"),
@@ -323,7 +333,7 @@ _APP: dict[str, tuple[str, str]] = {
     "col_approximate": ("Perkiraan", "Approximate"),
     "col_aliases": ("Nama lain", "Also known as"),
     "col_who": ("Oleh", "By"),
-    "col_when": ("Waktu (UTC)", "When (UTC)"),
+    "col_when": ("Waktu (WIB)", "When (WIB)"),
     "col_action": ("Tindakan", "Action"),
     # Ekspor
     "ekspor_title": ("Ekspor", "Export"),
@@ -393,6 +403,36 @@ _APP: dict[str, tuple[str, str]] = {
     "tax_replace_do": ("Periksa dan ganti", "Check and replace"),
     "tax_replaced": ("Taksonomi diganti.", "Taxonomy replaced."),
     "tax_download": ("Unduh berkas taksonomi", "Download the taxonomy file"),
+}
+
+# -- lapangan.*: the field devices page (app_pages/lapangan.py) -----------------------------------------
+_LAPANGAN: dict[str, tuple[str, str]] = {
+    "title": ("Perangkat lapangan", "Field devices"),
+    "capture": ("Halaman catat luring", "Offline capture page"),
+    "capture_help": (("Buka di ponsel selagi ada sinyal, lalu pasang ke layar utama: sesudahnya mencatat tanpa "
+                     "koneksi, dan entri dikirim sendiri saat sinyal kembali."),
+                     ("Open it on the phone while there is signal, then add it to the home screen: after that "
+                     "it records with no connection and sends by itself when the signal returns.")),
+    "make_link": ("Buat tautan masuk (berlaku {d} hari)", "Make a sign-in link (valid {d} days)"),
+    "open": ("Buka halaman catat luring", "Open the offline capture page"),
+    "link_note": ("Tautan ini berisi token pribadi Anda: jangan dibagikan.",
+                  "This link holds your personal token: do not share it."),
+    "odk": ("ODK Collect / KoboCollect", "ODK Collect / KoboCollect"),
+    "odk_help": (("Alamat server di ODK Collect: {url} (pengguna dan kata sandi akun geo_p4gn). Atau pindai "
+                 "kode QR ini di Collect: Pengaturan proyek > Pindai QR."),
+                 ("Server URL in ODK Collect: {url} (the geo_p4gn account's user and password). Or scan this "
+                 "QR code in Collect: Project settings > Scan QR.")),
+    "for_user": ("Untuk pengguna", "For user"),
+    "with_token": ("Sertakan token baru sebagai kata sandi", "Include a new token as the password"),
+    "show_qr": ("Tampilkan kode QR", "Show the QR code"),
+    "qr_note": ("Kode ini berisi token: tunjukkan hanya kepada penggunanya, lalu tutup.",
+                "This code holds a token: show it to its user only, then close it."),
+    "xlsform": ("Unduh XLSForm (KoboToolbox / ODK Central)", "Download the XLSForm (KoboToolbox / ODK Central)"),
+    "tokens": ("Token aktif", "Active tokens"),
+    "revoke": ("Cabut token", "Revoke token"),
+    "revoke_user": ("Cabut semua token pengguna ini", "Revoke all of this user's tokens"),
+    "revoked": ("{n} token dicabut", "{n} token(s) revoked"),
+    "none": ("Tidak ada token aktif.", "No active tokens."),
 }
 
 # -- map.*: geo_p4gn.render.maps -------------------------------------------------------------------------
@@ -471,9 +511,94 @@ _EXPORT: dict[str, tuple[str, str]] = {
 }
 
 # -- reject.*: the importer's reject reasons -------------------------------------------------------------
-# Reserved: the importer words its reasons itself for now. When they are translated, each reason gets a
-# key here (``"reject.<code>"``) and the importer passes its values as placeholders.
-_REJECT: dict[str, tuple[str, str]] = {}
+# The importer words each reason in English as it finds it; geo_p4gn.importers.reasons recognises it and
+# gives its Bahasa Indonesia here (``"reject.<code>"``), the values as placeholders. The English text is
+# the importer's own wording, repeated so that every key has both languages.
+_REJECT: dict[str, tuple[str, str]] = {
+    "row": ("baris {n}", "row {n}"),
+    "feature": ("fitur {n}", "feature {n}"),
+    "vertex": ("titik sudut {n}", "vertex {n}"),
+    "not_a_day": ("{value} bukan tanggal yang ada di kalender ({why})", "{value} is not a real calendar day ({why})"),
+    "not_a_date": ("{value} bukan tanggal (tulis YYYY-MM-DD atau DD/MM/YYYY)",
+                   "{value} is not a date (use YYYY-MM-DD or DD/MM/YYYY)"),
+    "not_finite": ("{value} bukan angka yang wajar", "{value} is not a finite number"),
+    "not_a_number": ("{value} bukan angka", "{value} is not a number"),
+    "not_whole": ("{value} bukan bilangan bulat >= 0", "{value} is not a whole number >= 0"),
+    "too_long": ("{n} karakter, melebihi batas {limit}", "{n} characters, more than the limit of {limit}"),
+    "longer_than": ("lebih dari {n} karakter", "longer than {n} characters"),
+    "nik": ("berisi angka 16 digit seperti NIK; identitas pribadi tidak boleh dicatat",
+            "holds a 16-digit number shaped like a NIK; personal identifiers must not be recorded"),
+    "phone": ("berisi sesuatu seperti nomor telepon; kontak pribadi tidak boleh dicatat",
+              "holds something shaped like a phone number; personal contacts must not be recorded"),
+    "no_location": ("lokasi wajib diisi (lintang dan bujur, atau geometri)",
+                    "a location is required (latitude and longitude, or a geometry)"),
+    "not_wkt": ("bukan WKT yang bisa dibaca ({why})", "not readable WKT ({why})"),
+    "not_geometry": ("{kind} bukan geometri", "{kind} is not a geometry"),
+    "not_point_polygon": ("{kind} (kosong={empty}) bukan titik atau poligon",
+                          "a {kind} (empty={empty}) is not a point or a polygon"),
+    "not_finite_coords": ("koordinatnya bukan angka yang wajar", "coordinates are not finite"),
+    "invalid_geometry": ("{kind} tidak sah ({why}); tidak diperbaiki otomatis",
+                         "invalid {kind} ({why}); it is not repaired"),
+    "not_uuid": ("{value} bukan UUID", "{value} is not a UUID"),
+    "end_before": ("{end} lebih awal dari tanggal mulai {date}", "{end} is before the date {date}"),
+    "swapped": (("lintang {lat} dan bujur {lon} tampaknya tertukar (Jakarta ada di sekitar lintang -6,2, bujur "
+                 "106,8); tukar keduanya"),
+                ("latitude {lat} and longitude {lon} look swapped (Jakarta is near latitude -6.2, longitude "
+                 "106.8); exchange them")),
+    "bad_coords": ("koordinat ({lat}, {lon}) bukan angka dalam rentang yang sah",
+                   "coordinates ({lat}, {lon}) are not finite numbers in range"),
+    "outside": (("lintang {lat}, bujur {lon} berada di luar DKI Jakarta (lebih dari {m} m dari setiap kelurahan, "
+                 "Kepulauan Seribu termasuk)"),
+                ("latitude {lat}, longitude {lon} is outside DKI Jakarta (more than {m} m from every kelurahan, "
+                 "Kepulauan Seribu included)")),
+    "unknown_type": ("{value} bukan jenis intervensi yang dikenal (kunci yang dikenal: {keys})",
+                     "{value} is not a known type (known keys: {keys})"),
+    "unknown_actor": ("{value} bukan aktor yang dikenal (kunci yang dikenal: {keys})",
+                      "{value} is not a known actor (known keys: {keys})"),
+    "several_sites": ("{value} cocok dengan beberapa situs ({ids}); tulis id situsnya",
+                      "{value} names several sites ({ids}); give the site id"),
+    "unknown_site": ("{value} bukan situs yang dikenal (tulis id, nama, atau alias situs dari daftar situs)",
+                     "{value} is not a known site (give a site id, name or alias from the site registry)"),
+    "not_geopoint": ("{value} bukan geopoint (lintang bujur ketinggian akurasi)",
+                     "{value} is not a geopoint (latitude longitude altitude accuracy)"),
+    "not_geojson_geometry": ("bukan geometri GeoJSON yang bisa dibaca ({why})",
+                             "is not a readable GeoJSON geometry ({why})"),
+    "not_feature": ("bukan Feature GeoJSON", "is not a GeoJSON Feature"),
+    "too_deep": ("bersarang terlalu dalam", "is nested too deeply"),
+    "too_many_cells": ("berisi {cells} sel, padahal baris judul punya {columns} kolom",
+                       "has {cells} cells but the header has {columns} columns"),
+    "stored_other": (("{id} sudah tersimpan dengan isi lain; tidak ditimpa (ubah data yang tersimpan, atau beri "
+                      "baris ini id baru)"),
+                     ("{id} is already stored with different content; not overwritten (edit the stored record, "
+                      "or give this row a new id)")),
+    "stored_other_deleted": (("{id} sudah tersimpan (terhapus) dengan isi lain; tidak ditimpa (ubah data yang "
+                              "tersimpan, atau beri baris ini id baru)"),
+                             ("{id} is already stored (deleted) with different content; not overwritten (edit the "
+                              "stored record, or give this row a new id)")),
+    "used_in_file": ("{id} sudah dipakai oleh {where} dengan isi lain; tidak diimpor",
+                     "{id} is already used by {where} with different content; not imported"),
+    # the rejects file's own columns
+    "col_row": ("_baris", "_row"),
+    "col_field": ("_kolom", "_field"),
+    "col_reason": ("_alasan", "_reason"),
+}
+
+# -- streamlit.*: Streamlit's own texts, as its frontend writes them in English (the second text) -------------
+# The app's page swaps them for the first text in Bahasa Indonesia (geo_p4gn_app.session.translate_streamlit);
+# "Add: " and the page-not-found message are prefixes.
+_STREAMLIT: dict[str, tuple[str, str]] = {
+    "choose_option": ("Pilih...", "Choose an option"),
+    "choose_options": ("Pilih...", "Choose options"),
+    "select_all": ("Pilih semua", "Select all"),
+    "add": ("Tambah: ", "Add: "),
+    "no_results": ("Tidak ada hasil", "No results"),
+    "page_not_found": ("Halaman tidak ditemukan", "Page not found"),
+    "page_not_found_text": ("Halaman yang diminta tidak ada. Halaman utama dibuka.",
+                            "You have requested page"),
+    "clear_all": ("Hapus semua", "Clear all"),
+    "running": ("Memproses...", "Running..."),
+    "stop": ("Berhenti", "Stop"),
+}
 
 
 def _merge(sections: Mapping[str, Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
@@ -491,7 +616,8 @@ def _merge(sections: Mapping[str, Mapping[str, tuple[str, ...]]]) -> dict[str, t
 
 #: Every string: ``key -> (Bahasa Indonesia, English)``, in the order of :data:`LANGS`.
 CATALOGUE: dict[str, tuple[str, ...]] = _merge(
-    {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT})
+    {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT, "streamlit": _STREAMLIT,
+     "lapangan": _LAPANGAN})
 #: The catalogue per language: ``STRINGS[lang][key]``.
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in CATALOGUE.items()} for i, lang in enumerate(LANGS)}
 
