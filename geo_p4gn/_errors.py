@@ -32,12 +32,14 @@ class ConflictError(P4gnError):
     """The same id was written twice with different content."""
 
 
-class NotFoundError(P4gnError, KeyError):
-    """No record with that id."""
+class NotFoundError(P4gnError):
+    """No record with that id. Not a ``KeyError`` (which would print its message in quotes, and be caught by
+    code that looks a key up in a dict)."""
 
 
-class PermissionDenied(P4gnError, PermissionError):
-    """The current user's role does not allow this action."""
+class PermissionDenied(P4gnError):
+    """The current user's role does not allow this action. Not an ``OSError`` (``PermissionError``): an
+    ``except OSError`` around a file write must never swallow a refusal."""
 
 
 class FaultError(P4gnError):

@@ -245,7 +245,7 @@ def test_field_team_sees_only_their_own_records(world):
     user = USERS["petugas"]
     assert list(services.list_interventions(world.store, user)["id"]) == [IDS["petugas"]]
     assert services.get_intervention(world.store, user, IDS["petugas"]).organisation == "Org petugas"
-    with pytest.raises(NotFoundError, match=f"^'no intervention with id {OTHER_ID}'$"):
+    with pytest.raises(NotFoundError, match=f"^no intervention with id {OTHER_ID}$"):
         services.get_intervention(world.store, user, OTHER_ID)
     with pytest.raises(NotFoundError):
         services.record_history(world.store, user, OTHER_ID)
