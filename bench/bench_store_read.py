@@ -22,7 +22,6 @@ Asserts nothing about time; exits 1 only when the refreshed frame differs from a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import os
 import resource

@@ -282,15 +282,21 @@ class Boundaries:
     source: dict
 
     def __post_init__(self) -> None:
-        self._metric = self.kelurahan.to_crs(settings.metric_crs)
-        _ = self._metric.sindex  # build the tree once
-        # Nothing else is derived here: a whole country's 84k polygons must start in seconds (issue 16). The
-        # edges for the overlap rule are taken per polygon when a point falls in several; points in no
-        # polygon go straight to the tree's nearest query bounded by the gap tolerance (the same answer as
-        # a buffered union of every polygon, without the union: 534 s at every start for 84k polygons).
+        # Nothing is derived here: a whole country's 84k polygons must start in seconds (issue 16). The
+        # metric layer and its tree are made at the first assignment (``_metric``); the edges for the overlap
+        # rule are taken per polygon when a point falls in several; points in no polygon go straight to the
+        # tree's nearest query bounded by the gap tolerance (the same answer as a buffered union of every
+        # polygon, without the union: 534 s at every start for 84k polygons).
         self._codes = self.kelurahan["code"].to_numpy()
         self._to_metric = Transformer.from_crs(settings.crs, settings.metric_crs, always_xy=True)
         self._memo: tuple[bytes, pd.DataFrame] | None = None  # see assign()
+
+    @functools.cached_property
+    def _metric(self) -> gpd.GeoDataFrame:
+        """The kelurahan in the metric CRS, with their spatial index built (once, at the first assignment)."""
+        metric = self.kelurahan.to_crs(settings.metric_crs)
+        _ = metric.sindex
+        return metric
 
     def layer(self, level: str) -> gpd.GeoDataFrame:
         if level not in LEVELS:
