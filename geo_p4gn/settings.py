@@ -17,6 +17,19 @@ GEO_P4GN_TILES
     no background, which works offline.
 GEO_P4GN_TILES_ATTRIBUTION
     Attribution text shown for that tile layer.
+GEO_P4GN_BASEMAP
+    Optional basemap from ONE local file that the app serves itself (no internet, no other server): a
+    ``.pmtiles`` file (vector, drawn in the browser with protomaps-leaflet) or a ``.mbtiles`` file (raster
+    PNG/JPEG/WebP tiles). Used when ``GEO_P4GN_TILES`` is empty. Default: none.
+GEO_P4GN_BASEMAP_ATTRIBUTION
+    Attribution text shown for that basemap (default: "© OpenStreetMap contributors").
+GEO_P4GN_MAX_UPLOAD_MB, GEO_P4GN_MAX_ROWS
+    The largest upload in megabytes (default 50; also set Streamlit's ``server.maxUploadSize`` and the reverse
+    proxy's body limit to it) and the most data rows of an import (default 200 000). See
+    :mod:`geo_p4gn.importers.limits`.
+GEO_P4GN_TOKENS, GEO_P4GN_TOKEN_DAYS
+    The capture tokens' file (default ``<data>/capture_tokens.json``) and how many days a token lasts
+    (default 30). See :mod:`geo_p4gn.services.tokens`.
 GEO_P4GN_OWN_EDIT_DAYS
     Days during which field teams may correct or delete their own records (default 7).
 GEO_P4GN_SMTP_HOST, GEO_P4GN_SMTP_PORT
@@ -62,8 +75,17 @@ cache_dir: Path = Path(os.environ.get("GEO_P4GN_CACHE", data_dir / "boundaries" 
 store_url: str = os.environ.get("GEO_P4GN_STORE", str(data_dir / "interventions" / "p4gn.gpkg"))
 tiles: str = os.environ.get("GEO_P4GN_TILES", "")
 tiles_attribution: str = os.environ.get("GEO_P4GN_TILES_ATTRIBUTION", "")
+#: A local basemap file (``.pmtiles`` or ``.mbtiles``) served by the app; None without one.
+basemap_path: Path | None = Path(os.environ["GEO_P4GN_BASEMAP"]) if os.environ.get("GEO_P4GN_BASEMAP") else None
+basemap_attribution: str = os.environ.get("GEO_P4GN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors")
 #: Days during which field teams may correct or delete their own records.
 own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
+#: Largest upload (bytes) and most data rows of an import (geo_p4gn.importers.limits holds the effective values).
+max_upload_bytes: int = int(float(os.environ.get("GEO_P4GN_MAX_UPLOAD_MB", "50")) * 1_000_000)
+max_rows: int = int(os.environ.get("GEO_P4GN_MAX_ROWS", "200000"))
+#: The capture tokens' file and their lifetime in days (geo_p4gn.services.tokens).
+capture_tokens_path: Path = Path(os.environ.get("GEO_P4GN_TOKENS", data_dir / "capture_tokens.json"))
+capture_token_days: int = int(os.environ.get("GEO_P4GN_TOKEN_DAYS", "30"))
 #: The users file.
 users_path: Path = Path(os.environ.get("GEO_P4GN_USERS", data_dir / "users.toml"))
 #: Allow the single-user mode with a PostGIS store.

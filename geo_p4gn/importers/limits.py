@@ -60,12 +60,13 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .. import settings
 from .._errors import ValidationError
 
 #: Largest upload (bytes).
-max_upload_bytes: int = int(float(os.environ.get("GEO_P4GN_MAX_UPLOAD_MB", "50")) * 1_000_000)
+max_upload_bytes: int = settings.max_upload_bytes
 #: Most data rows (CSV lines, sheet rows, GeoJSON features); a header and an HXL row come on top.
-max_rows: int = int(os.environ.get("GEO_P4GN_MAX_ROWS", "200000"))
+max_rows: int = settings.max_rows
 #: Most columns (cells) in any row: a CSV row, a sheet row (the column of its last cell).
 max_columns: int = 200
 #: Longest cell (Excel's own limit: 32 767 characters); a CSV cell is measured in bytes, quotes included.

@@ -7,12 +7,8 @@ password). Only a SHA-256 of each token is kept, in a JSON file beside the users
 atomically under a lock). The role is never stored with a token: it is looked up in the users file on every
 request (:func:`geo_p4gn.auth.role_for`), so a demoted or removed user's tokens follow at once.
 
-Environment
------------
-GEO_P4GN_TOKENS
-    The token file (default ``<data>/capture_tokens.json``).
-GEO_P4GN_TOKEN_DAYS
-    How many days a token lasts (default 30).
+Settings: ``GEO_P4GN_TOKENS`` (the token file) and ``GEO_P4GN_TOKEN_DAYS`` (a token's lifetime), read in
+:mod:`geo_p4gn.settings`.
 """
 
 from __future__ import annotations
@@ -33,9 +29,9 @@ from .._errors import P4gnError, PermissionDenied, ValidationError
 from ..identity import SINGLE_USER, User, authorize
 
 #: The token file.
-tokens_path: Path = Path(os.environ.get("GEO_P4GN_TOKENS", settings.data_dir / "capture_tokens.json"))
+tokens_path: Path = settings.capture_tokens_path
 #: Days a token lasts.
-token_days: int = int(os.environ.get("GEO_P4GN_TOKEN_DAYS", "30"))
+token_days: int = settings.capture_token_days
 #: Every token starts with this, so that a token is told apart from a password.
 PREFIX = "gp4_"
 _REFUSED = "unknown, expired or revoked capture token: sign in again to get a new one"

@@ -9,9 +9,8 @@ from geo_p4gn import auth, settings
 from geo_p4gn.identity import SINGLE_USER
 
 PACKAGE = Path(settings.__file__).resolve().parent
-#: Modules that still read their own variables, while other work on them is under way: the upload limits
-#: (GEO_P4GN_MAX_UPLOAD_MB, GEO_P4GN_MAX_ROWS) and the capture tokens (GEO_P4GN_TOKENS, GEO_P4GN_TOKEN_DAYS).
-STILL_OWN = {"limits.py", "tokens.py"}
+#: Modules that still read their own variables: none.
+STILL_OWN: set[str] = set()
 _READ = re.compile(r"""(?:environ(?:\.get)?\s*[\[(]|getenv\s*\()\s*["'](GEO_P4GN_\w+)""")
 
 
