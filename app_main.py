@@ -39,9 +39,17 @@ allowed = [p for p in PAGES if ctx.can(p[4])]
 if not allowed:
     st.error(t("no_pages", ctx.lang))
     st.stop()
-# whoever records lands on the form; planners and managers on the coverage map
-default = allowed[0]
+# whoever records lands on the form; planners and managers on the coverage map. The landing page at "/" is
+# a hidden one that switches to it: Streamlit serves its default page only at "/", so a default page of its
+# own would answer its own address (a bookmarked /catat) with "Page not found".
 pages = [st.Page(path, url_path=url, title=OWN_TITLES[title][ctx.lang] if title in OWN_TITLES else t(title, ctx.lang),
-                 icon=icon, default=(path == default[0]))
+                 icon=icon)
          for path, url, title, icon, _ in allowed]
-st.navigation(pages).run()
+
+
+def _landing() -> None:
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+
+st.navigation([st.Page(_landing, title=pages[0].title, url_path="mulai", default=True, visibility="hidden"),
+               *pages]).run()

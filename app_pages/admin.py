@@ -17,7 +17,7 @@ from geo_p4gn._errors import P4gnError
 from geo_p4gn.spreadsheet import neutralise
 from geo_p4gn.taxonomy import GROUPS, load_taxonomy, taxonomy_path
 from geo_p4gn_app import data, views
-from geo_p4gn_app.session import Context, act, current, error
+from geo_p4gn_app.session import Context, act, current, error, show_flash
 
 #: Audit entries listed on the page (newest first); the download has all of them.
 SHOWN = 500
@@ -43,7 +43,7 @@ def audit_section(ctx: Context) -> None:
     st.caption(ctx.t("audit_count", n=len(log)))
     newest = log.iloc[::-1].head(SHOWN)
     st.dataframe(pd.DataFrame({
-        "seq": newest["seq"], ctx.t("col_when"): newest["at"].astype(str).str[:19].str.replace("T", " "),
+        "seq": newest["seq"], ctx.t("col_when"): newest["at"].map(views.datetime_text),
         ctx.t("col_who"): newest["who"], ctx.t("col_action"): newest["action"],
         ctx.t("audit_entity"): newest["entity"], ctx.t("col_code"): newest["entity_id"],
     }), hide_index=True, height=360)
@@ -53,6 +53,7 @@ def audit_section(ctx: Context) -> None:
 
 def restore_section(ctx: Context) -> None:
     st.subheader(ctx.t("restore_title"))
+    show_flash()
     try:
         recs = services.list_interventions(ctx.store, ctx.user, include_deleted=True)
     except P4gnError as exc:

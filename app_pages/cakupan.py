@@ -82,6 +82,7 @@ def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_t
         share=share, outlines=outlines, sites=views.site_markers(shown, ctx.lang, completeness, site_table),
         details=area_details(ctx, table), lang=ctx.lang, tiles=settings.tiles,
         attribution=settings.tiles_attribution, bounds=bounds, geometry_url=mapview.level_geometry_url,
+        labels=mapview.labels_url(), basemap=mapview.basemap_spec(),
     )
     site_layer = next((el for el in m._children.values() if isinstance(el, maps.DataLayer)
                        and el.layer_name == maps.esc(ctx.t("map.sites"))), None)

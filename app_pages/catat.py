@@ -23,7 +23,7 @@ from geo_p4gn.records import new_id
 from geo_p4gn.regions import kecamatan_code, kota_code
 from geo_p4gn.render import elements, maps
 from geo_p4gn_app import data, mapview, views
-from geo_p4gn_app.session import Context, act, current, error
+from geo_p4gn_app.session import Context, act, current, error, show_flash
 from geo_p4gn_app.text import md
 
 OWN_COLOR = "#7570b3"
@@ -108,8 +108,9 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> foliu
     kel_style = {"color": "#777777", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.35}
     mapview.area_layer("kelurahan", ctx.t("layer_kelurahan"), kel_style).add_to(m)
     mapview.outline_layer("kota", ctx.t("layer_kota")).add_to(m)
-    if len(sites):
-        layer = maps.site_layer(views.site_markers(sites, ctx.lang), name=ctx.t("map.sites"))
+    markers = views.site_markers(sites, ctx.lang) if len(sites) else None
+    if markers is not None:
+        layer = maps.site_layer(markers, name=ctx.t("map.sites"))
         layer.add_to(m)
         mapview.SnapClicks(layer).add_to(m)
     if len(own):
@@ -120,7 +121,8 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> foliu
         style = {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": OWN_COLOR, "fillOpacity": 0.95}
         maps.DataLayer(maps.feature_collection(frame, ["_t"]), ctx.t("layer_my_entries", n=len(own)),
                        style=style, sticky=False).add_to(m)
-    mapview.LocateButton(ctx.t("locate_me"), ctx.t("locate_failed")).add_to(m)
+    mapview.place_labels(markers).add_to(m)
+    mapview.LocateButton(ctx.t("locate_me"), ctx.t("locate_failed"), ctx.t("locate_refused")).add_to(m)
     elements.LayerSwitch(collapsed=True).add_to(m)
     return m
 
@@ -171,15 +173,18 @@ def entry_form(ctx: Context, fid: str, point: dict | None, point_ok: bool) -> No
     actors = [x.key for x in tax.actors if x.active]
     orgs = data.organisations(ctx.view(), ctx.user)
     today = views.today()
-    with st.form(f"catat_form_{fid}", border=True):
+    org_key = f"catat_org_{fid}"
+    if orgs:  # a name used before fills the box below; what is typed there is what is stored
+        st.selectbox(ctx.t("f_org_pick"), orgs, index=None, placeholder=ctx.t("choose"), key=f"catat_org_pick_{fid}",
+                     help=ctx.t("f_org_pick_help"), on_change=_pick_org, args=(fid,))
+    with st.form(f"catat_form_{fid}", border=True, enter_to_submit=False):
         date = st.date_input(ctx.t("f_date"), value=today, max_value=today, format="DD/MM/YYYY",
                              key=f"catat_date_{fid}")
         type_key = st.selectbox(ctx.t("f_type"), types, index=None, placeholder=ctx.t("choose"),
                                 format_func=lambda k: views.type_label(k, ctx.lang), key=f"catat_type_{fid}")
         actor_key = st.selectbox(ctx.t("f_actor"), actors, index=None, placeholder=ctx.t("choose"),
                                  format_func=lambda k: views.actor_label(k, ctx.lang), key=f"catat_actor_{fid}")
-        org = st.selectbox(ctx.t("f_org"), orgs, index=None, placeholder=ctx.t("choose"), accept_new_options=True,
-                           help=ctx.t("f_org_help"), key=f"catat_org_{fid}")
+        org = st.text_input(ctx.t("f_org"), max_chars=200, help=ctx.t("f_org_help"), key=org_key).strip()
         participants = st.number_input(ctx.t("f_participants"), min_value=0, max_value=1_000_000, step=1,
                                        value=None, key=f"catat_participants_{fid}")
         notes = st.text_area(ctx.t("f_notes"), max_chars=settings.max_notes_chars, help=ctx.t("f_notes_help"),
@@ -209,6 +214,12 @@ def entry_form(ctx: Context, fid: str, point: dict | None, point_ok: bool) -> No
     st.rerun()
 
 
+def _pick_org(fid: str) -> None:
+    picked = st.session_state.get(f"catat_org_pick_{fid}")
+    if picked:
+        st.session_state[f"catat_org_{fid}"] = picked
+
+
 def saved_panel(ctx: Context, rec) -> None:
     """The record this form already stored (after saving, a double submit or a reload)."""
     st.success(md(ctx.t("saved_in", kelurahan=views.area_name(rec.kelurahan_code))), icon=":material/check_circle:")
@@ -225,20 +236,19 @@ def saved_panel(ctx: Context, rec) -> None:
 def recent_entries(ctx: Context, own: pd.DataFrame, point: dict | None, point_ok: bool) -> None:
     days = settings.own_edit_days
     st.subheader(ctx.t("my_recent", days=days))
+    show_flash()
     if not len(own):
         st.caption(ctx.t("my_recent_none", days=days))
         return
-    table = pd.DataFrame({
-        ctx.t("col_date"): own["date"].map(views.date_text),
-        ctx.t("col_type"): own["type_key"].map(lambda k: views.type_label(k, ctx.lang)),
-        ctx.t("col_actor"): own["actor_key"].map(lambda k: views.actor_label(k, ctx.lang)),
-        ctx.t("col_org"): own["organisation"],
-        ctx.t("col_kelurahan"): own["kelurahan_code"].map(views.area_name),
-        ctx.t("col_saved_at"): own["created_at"].astype(str).str[:16].str.replace("T", " "),
-    })
-    st.dataframe(table, hide_index=True, height=min(38 + 35 * len(table), 250))
-    labels = {r.id: f"{views.date_text(r.date)} - {views.type_label(r.type_key, ctx.lang)} - {r.organisation}"
-              for r in own.itertuples()}
+    # one line per entry, which wraps on a phone (a table there showed only date, type and actor, so two
+    # entries looked the same): what, where, who, and when it was saved (WIB)
+    labels = {r.id: entry_label(ctx, r) for r in own.itertuples()}
+    with st.container(height=min(40 + 58 * len(own), 300), border=True):
+        for r in own.itertuples():
+            st.markdown(f"**{md(views.date_text(r.date))} · {md(views.area_name(r.kelurahan_code))}** · "
+                        f"{md(r.organisation)}  \n{md(views.type_label(r.type_key, ctx.lang))} · "
+                        f"{md(views.actor_label(r.actor_key, ctx.lang))} · "
+                        f"{md(ctx.t('entry_saved_at', when=views.datetime_text(r.created_at)))}")
     if st.session_state.get("catat_edit") not in (None, *labels):
         st.session_state["catat_edit"] = None
     rid = st.selectbox(ctx.t("my_recent_help"), [None, *labels], key="catat_edit",
@@ -251,7 +261,7 @@ def edit_entry(ctx: Context, row: pd.Series, point: dict | None, point_ok: bool)
     tax = data.taxonomy()
     rid = row["id"]
     st.markdown(f"**{ctx.t('edit_title')}**")
-    with st.form(f"catat_edit_{rid}_{row['version']}"):
+    with st.form(f"catat_edit_{rid}_{row['version']}", enter_to_submit=False):
         date = st.date_input(ctx.t("f_date"), value=pd.Timestamp(row["date"]).date(), format="DD/MM/YYYY")
         type_keys = list(tax.type_keys)
         type_key = st.selectbox(ctx.t("f_type"), type_keys, index=_index(type_keys, row["type_key"]),
@@ -275,7 +285,21 @@ def edit_entry(ctx: Context, row: pd.Series, point: dict | None, point_ok: bool)
                                                     expected_version=int(row["version"])), ctx.t("edit_saved"))
     confirm = st.checkbox(ctx.t("delete_confirm"), key=f"catat_del_ok_{rid}")
     if st.button(ctx.t("delete"), disabled=not confirm, key=f"catat_del_{rid}", icon=":material/delete:"):
-        act(ctx, lambda: services.delete_intervention(ctx.store, ctx.user, rid), ctx.t("deleted"))
+        act(ctx, lambda: _delete(ctx, rid), ctx.t("deleted"))
+
+
+def entry_label(ctx: Context, r) -> str:
+    """An own entry as the edit picker shows it: date, kelurahan, organisation, type (two entries differ)."""
+    return " · ".join(p for p in (views.date_text(r.date), views.area_name(r.kelurahan_code), str(r.organisation),
+                                  views.type_label(r.type_key, ctx.lang)) if p)
+
+
+def _delete(ctx: Context, rid: str) -> None:
+    """Delete an own entry; when it is the one this form saved, the form starts a new record (its id is
+    taken: saving it again would be refused as another record's number)."""
+    services.delete_intervention(ctx.store, ctx.user, rid)
+    if st.session_state.get("catat_id") == rid:
+        new_form()
 
 
 def _index(options: list[str], value) -> int | None:

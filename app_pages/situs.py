@@ -60,13 +60,15 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, current_site: dict | None) 
     kel_style = {"color": "#777777", "weight": 0.7, "fillColor": "#ffffff", "fillOpacity": 0.35}
     mapview.area_layer("kelurahan", ctx.t("layer_kelurahan"), kel_style).add_to(m)
     mapview.outline_layer("kota", ctx.t("layer_kota")).add_to(m)
-    if len(sites):
-        maps.site_layer(views.site_markers(sites, ctx.lang), name=ctx.t("map.sites")).add_to(m)
+    markers = views.site_markers(sites, ctx.lang) if len(sites) else None
+    if markers is not None:
+        maps.site_layer(markers, name=ctx.t("map.sites")).add_to(m)
     if current_site is not None and current_site["geometry"].geom_type != "Point":
         frame = gpd.GeoDataFrame({"_t": [current_site["name"]]}, geometry=[current_site["geometry"]],
                                  crs=settings.crs)
         style = {"color": "#253494", "weight": 2, "fillColor": "#253494", "fillOpacity": 0.2}
         maps.DataLayer(maps.feature_collection(frame, ["_t"]), str(current_site["name"]), style=style).add_to(m)
+    mapview.place_labels(markers).add_to(m)
     elements.LayerSwitch(collapsed=True).add_to(m)
     return m
 

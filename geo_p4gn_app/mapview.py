@@ -34,7 +34,7 @@ from folium.template import Template
 from geo_p4gn import regions, settings
 from geo_p4gn._files import atomic_write
 from geo_p4gn.boundaries import LEVELS
-from geo_p4gn.render import assets, maps
+from geo_p4gn.render import assets, basemap, maps
 from geo_p4gn.render.elements import SafeElement
 
 #: The folder Streamlit serves at /app/static (next to app.py).
@@ -109,22 +109,38 @@ def show(m, *, key: str, returned: tuple[str, ...] = (), feature_groups=None, he
     return out or {}
 
 
+def basemap_spec() -> dict | None:
+    """The local basemap file's layer (:func:`geo_p4gn.render.basemap.layer_spec`) when no tile URL is set."""
+    return None if settings.tiles else basemap.layer_spec()
+
+
 def base_map(**kw) -> folium.Map:
-    """:func:`geo_p4gn.render.maps.base_map` with the configured background tiles (none by default)."""
-    return maps.base_map(tiles=settings.tiles, attribution=settings.tiles_attribution, **kw)
+    """:func:`geo_p4gn.render.maps.base_map` with the configured background: the tile URL, else the local
+    basemap file, else none (a plain background)."""
+    return maps.base_map(tiles=settings.tiles, attribution=settings.tiles_attribution, basemap=basemap_spec(), **kw)
 
 
 class LocateButton(SafeElement):
     """A "my location" button: the browser's position, where it allows it, becomes a map click.
 
     ``st_folium`` reports map clicks (``last_clicked``); firing one at the found position places the point
-    exactly as a tap would. Labels are set with ``textContent``.
+    exactly as a tap would. When the browser refuses (permission denied, GPS off, no fix), ``refused`` is
+    shown on the map itself (a phone shows no hover title). Labels are set with ``textContent``.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            (function (map, label, failed) {
+            (function (map, label, failed, refused) {
+                var notice = L.control({position: 'bottomleft'});
+                notice.onAdd = function () {
+                    var d = L.DomUtil.create('div', 'gp-notice gp-locate-refused leaflet-control');
+                    d.setAttribute('role', 'alert');
+                    d.textContent = refused;
+                    L.DomEvent.disableClickPropagation(d);
+                    L.DomEvent.on(d, 'click', function () { notice.remove(); });
+                    return d;
+                };
                 var control = L.control({position: 'topleft'});
                 control.onAdd = function () {
                     var div = L.DomUtil.create('div', 'leaflet-bar leaflet-control');
@@ -138,26 +154,29 @@ class LocateButton(SafeElement):
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.on(a, 'click', function (e) {
                         L.DomEvent.preventDefault(e);
-                        map.locate({setView: true, maxZoom: 17, enableHighAccuracy: true});
+                        notice.remove();
+                        map.locate({setView: true, maxZoom: 17, enableHighAccuracy: true, timeout: 20000});
                     });
                     return div;
                 };
                 control.addTo(map);
-                map.on('locationfound', function (e) { map.fire('click', {latlng: e.latlng}); });
+                map.on('locationfound', function (e) { notice.remove(); map.fire('click', {latlng: e.latlng}); });
                 map.on('locationerror', function () {
                     var d = document.querySelector('.gp-locate');
                     if (d) { d.title = failed; d.style.color = '#b00'; }
+                    notice.addTo(map);
                 });
-            })({{ this._parent.get_name() }}, {{ this.label_js }}, {{ this.failed_js }});
+            })({{ this._parent.get_name() }}, {{ this.label_js }}, {{ this.failed_js }}, {{ this.refused_js }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, label: str, failed: str):
+    def __init__(self, label: str, failed: str, refused: str | None = None):
         super().__init__()
         self._name = "LocateButton"
         self.label_js = maps.to_js(str(label))
         self.failed_js = maps.to_js(str(failed))
+        self.refused_js = maps.to_js(str(refused or failed))
 
 
 class SnapClicks(SafeElement):
@@ -208,6 +227,31 @@ def geometry_url(level: str) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(target, body, mode=0o644)
     return f"{STATIC_URL}/geo/{name}"
+
+
+@st.cache_resource(show_spinner=False)
+def labels_url() -> str:
+    """The address of the place names of kota, kecamatan and kelurahan (:func:`geo_p4gn.render.maps.label_rows`)
+    as a JSON file served by this app (``static/geo/labels-<hash>.json``), fetched once by the browser like
+    the shapes of :func:`geometry_url`."""
+    from . import data
+
+    b = data.boundaries()
+    rows = maps.label_rows({level: b.layer(level) for level in ("kota", "kecamatan", "kelurahan")})
+    body = json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
+    name = f"labels-{hashlib.sha256(body).hexdigest()[:16]}.json"
+    folder = ensure_static() / "geo"
+    target = folder / name
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, body, mode=0o644)
+    return f"{STATIC_URL}/geo/{name}"
+
+
+def place_labels(sites: gpd.GeoDataFrame | None = None) -> maps.PlaceLabels:
+    """The place names of a map of the app: the areas' from :func:`labels_url`, the sites' (a frame of
+    :func:`geo_p4gn_app.views.site_markers`) carried in the page."""
+    return maps.PlaceLabels(maps.label_rows({}, maps.site_names(sites)), url=labels_url())
 
 
 def level_geometry_url(areas) -> str | None:

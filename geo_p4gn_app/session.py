@@ -58,9 +58,21 @@ def current() -> Context:
 
 
 def _lang() -> str:
+    """The chosen language: this session's, else the address's ``?lang=`` (a reload keeps it), else Bahasa."""
     if st.session_state.get("lang") not in LANGS:
-        st.session_state["lang"] = "id"
+        q = st.query_params.get("lang")
+        st.session_state["lang"] = q if q in LANGS else "id"
     return st.session_state["lang"]
+
+
+def _keep_lang_in_address(lang: str) -> None:
+    """``?lang=en`` in the address while English is chosen (none for the default), so a reload keeps it."""
+    want = None if lang == LANGS[0] else lang
+    if st.query_params.get("lang") != want:
+        if want is None:
+            del st.query_params["lang"]
+        else:
+            st.query_params["lang"] = want
 
 
 def _oidc_configured() -> bool:
@@ -120,6 +132,7 @@ def resolve() -> Context | None:
         st.segmented_control(t("language", _lang()), LANGS, format_func=LANG_NAMES.get, key="lang",
                              required=True)
     lang = _lang()
+    _keep_lang_in_address(lang)
     url = str(settings.store_url)
     try:
         mode = auth.auth_mode(oidc_configured=_oidc_configured(), store_url=url)
@@ -154,12 +167,29 @@ def error(ctx: Context, exc: Exception) -> None:
     st.error(f"{prefix}: {md(exc)}")
 
 
+_FLASH = "_gp_flash"
+
+
 def act(ctx: Context, action, done: str) -> None:
-    """Run a button's service call: on success say ``done`` and rerun; when refused, show why."""
+    """Run a button's service call: on success rerun and say ``done`` (:func:`show_flash`); when refused,
+    show why.
+
+    A toast sent just before ``st.rerun()`` is lost about half the time (the rerun drops it), so the
+    message waits in the session for the next run, which shows it.
+    """
     try:
         action()
     except P4gnError as exc:
         error(ctx, exc)
     else:
-        st.toast(done)
+        st.session_state[_FLASH] = done
         st.rerun()
+
+
+def show_flash() -> str | None:
+    """Show (once) what the last :func:`act` did, here and as a toast; the message, or None."""
+    done = st.session_state.pop(_FLASH, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
+        st.toast(done)
+    return done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zoneinfo
 
 import geopandas as gpd
 import numpy as np
@@ -17,9 +18,12 @@ import shapely
 from . import data
 from .i18n import t
 
-#: Western Indonesia Time (UTC+7, no daylight saving): "today" for a field team in Jakarta, whatever the
-#: server's clock zone.
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+#: Western Indonesia Time (Asia/Jakarta, UTC+7, no daylight saving): "today" and every time shown, whatever
+#: the server's clock zone (the store keeps UTC).
+try:
+    WIB: dt.tzinfo = zoneinfo.ZoneInfo("Asia/Jakarta")
+except zoneinfo.ZoneInfoNotFoundError:  # no tz database on the machine: the same fixed offset
+    WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 def today() -> dt.date:
@@ -43,6 +47,11 @@ def area_name(code) -> str:
 
 
 def date_text(value) -> str:
+    """A date as people in Jakarta write it: ``dd/mm/yyyy`` (empty for none).
+
+    >>> date_text("2026-12-02"), date_text(dt.date(2024, 3, 5)), date_text(None)
+    ('02/12/2026', '05/03/2024', '')
+    """
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return ""
     try:
@@ -50,7 +59,29 @@ def date_text(value) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return str(value)[:10]
+    iso = str(value)[:10]
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+def datetime_text(value) -> str:
+    """A moment (ISO text or datetime; UTC when it names no zone) in Jakarta time: ``dd/mm/yyyy HH:MM WIB``.
+
+    >>> datetime_text("2026-12-01T19:37:10+00:00"), datetime_text("2026-12-01 19:37:10")
+    ('02/12/2026 02:37 WIB', '02/12/2026 02:37 WIB')
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if ts is pd.NaT:
+        return ""
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.tz_convert(WIB).strftime("%d/%m/%Y %H:%M") + " WIB"
 
 
 def site_points(sites: gpd.GeoDataFrame) -> np.ndarray:
@@ -83,7 +114,8 @@ def site_markers(sites: gpd.GeoDataFrame, lang: str, completeness: pd.Series | N
         sections.append([{"t": str(s.name), "r": r}])
         value = completeness.get(s.id, np.nan) if completeness is not None else np.nan
         comp.append(float(value) if value is not None and not pd.isna(value) else np.nan)
-    return gpd.GeoDataFrame({"id": sites["id"].to_numpy(), "label": labels, "sections": sections,
+    return gpd.GeoDataFrame({"id": sites["id"].to_numpy(), "name": sites["name"].astype(str).to_numpy(),
+                             "label": labels, "sections": sections,
                              "completeness": comp}, geometry=site_points(sites), crs=sites.crs)
 
 

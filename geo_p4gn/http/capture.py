@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from .. import services, settings
 from .._errors import ConflictError, P4gnError, PermissionDenied
+from ..render import basemap
 from ..services import tokens
 from .server import Server
 
@@ -122,6 +123,7 @@ def _config(server: Server, user) -> dict:
         "sites": site_list,
         "geometry_url": f"/capture/geo/kelurahan-{geo_hash}.json",
         "tiles": settings.tiles, "tiles_attribution": settings.tiles_attribution,
+        "basemap": None if settings.tiles else basemap.layer_spec(),
         "gap_tolerance_m": settings.gap_tolerance_m, "max_notes": settings.max_notes_chars,
     }
 

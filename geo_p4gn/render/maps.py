@@ -44,10 +44,10 @@ import shapely
 from folium.map import Layer
 from folium.template import Template
 
-from .. import i18n, settings
+from .. import i18n, regions, settings
 from .._errors import P4gnError
 from .._json import day_default, plain
-from .elements import LayerSwitch, Map, SafeElement, TileLayer, static_text
+from .elements import LayerSwitch, Map, Raw, SafeElement, TileLayer, static_text
 
 #: Coordinates are written with this many decimals (1e-5 degree is about 1.1 m in Jakarta).
 PRECISION = 5
@@ -199,6 +199,13 @@ class Support(SafeElement):
         self._name = "GeoP4gnSupport"
         self.css, self.js = static_text("support.css"), static_text("support.js")
 
+    def render(self, **kwargs):
+        super().render(**kwargs)
+        # the map's own set-up (a tap outside every feature closes the open tooltips), once the map exists
+        if isinstance(self._parent, folium.Map):
+            self.get_root().script.add_child(
+                Raw(f"geoP4gn.setup({self._parent.get_name()});"), name=self.get_name() + "_setup")
+
 
 def add_support(m) -> folium.Map:
     """Give a map the :class:`Support` element, first among its children (once)."""
@@ -280,6 +287,108 @@ class DataLayer(Layer, SafeElement):
         self.style_js = to_js(dict(style or {}))
         self.sticky_js = to_js(bool(sticky))
         self.interactive_js = to_js(bool(interactive))
+
+
+#: Zoom ranges of place names: kota at low zooms, then kecamatan, then kelurahan; site names near their
+#: markers when zoomed in. Where two ranges meet, the larger area is placed first.
+LABEL_ZOOMS = {"kota": (0, 0, 11.75), "kecamatan": (1, 11.0, 13.75), "kelurahan": (2, 13.0, MAX_ZOOM),
+               "site": (3, 14.0, MAX_ZOOM)}
+_LABEL_ORDER = {"kota": 0, "kecamatan": 1, "site": 2, "kelurahan": 3}
+_ADMIN_PREFIX = re.compile(r"^(kota|kabupaten|kab\.)\s+administrasi\s+", re.IGNORECASE)
+
+
+def label_rows(levels: Mapping[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame | None = None,
+               *, precision: int = PRECISION) -> list[list]:
+    """Place-name rows for :class:`PlaceLabels`: ``[lat, lng, name, kind, min_zoom, max_zoom]``.
+
+    ``levels`` maps ``kota`` / ``kecamatan`` / ``kelurahan`` to areas with a ``name`` column (placed at a
+    point inside each area, larger areas first); ``sites`` (a ``name`` column and a geometry) adds site
+    names beside their markers. Only the names and positions travel: they are the public boundary names
+    and the sites the map already shows.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> kel = gpd.GeoDataFrame({"name": ["Kapuk"]}, geometry=[shapely.box(106.7, -6.2, 106.8, -6.1)],
+    ...                        crs="EPSG:4326")
+    >>> label_rows({"kelurahan": kel})
+    [[-6.15, 106.75, 'Kapuk', 2, 13.0, 19]]
+    """
+    out = []
+    parts = [(level, frame) for level, frame in levels.items() if frame is not None and len(frame)]
+    if sites is not None and len(sites):
+        parts.append(("site", sites))
+    for level, frame in sorted(parts, key=lambda p: _LABEL_ORDER[p[0]]):
+        kind, lo, hi = LABEL_ZOOMS[level]
+        if frame.crs is not None and not frame.crs.equals(settings.crs):
+            frame = frame.to_crs(settings.crs)
+        geoms = frame.geometry.to_numpy()
+        ok = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+        frame, geoms = frame[ok], geoms[ok]
+        order = np.argsort(-shapely.area(geoms), kind="stable") if level != "site" else np.arange(len(geoms))
+        points = shapely.point_on_surface(geoms)
+        xy = shapely.get_coordinates(points).round(precision)
+        names = frame["name"].astype(str)
+        if level == "kota":  # "Kota Administrasi Jakarta Utara" -> "Jakarta Utara": a map label, not a title
+            names = names.str.replace(_ADMIN_PREFIX, "", regex=True)
+        names = names.to_numpy()
+        for i in order:
+            out.append([float(xy[i, 1]), float(xy[i, 0]), str(names[i]), kind, lo, hi])
+    return out
+
+
+class PlaceLabels(SafeElement):
+    """Place names on the map (kota, kecamatan, kelurahan by zoom; sites beside their markers), set with
+    textContent and placed without overlapping (``geoP4gn.placeLabels`` in ``support.js``).
+
+    ``rows`` from :func:`label_rows` are carried in the page; with ``url`` (a path on the same server) the
+    rows of that file are fetched once and kept by the browser (the app: a rerun then re-sends only the
+    ``rows`` given here, e.g. the sites' names), and the two are placed together.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {%- if this.url_js %}
+            geoP4gn.labelsFrom({{ this._parent.get_name() }}, {{ this.url_js }}, {{ this.rows_js }});
+            {%- else %}
+            geoP4gn.placeLabels({{ this._parent.get_name() }}, {{ this.rows_js }});
+            {%- endif %}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, rows: Sequence[Sequence] | None = None, *, url: str | None = None):
+        super().__init__()
+        self._name = "PlaceLabels"
+        if url is not None and (not url.startswith("/") or url.startswith("//")):
+            msg = f"labels url must be a path on the same server, not {url!r}"
+            raise ValueError(msg)
+        self.url_js = to_js(url) if url else None
+        self.rows_js = to_js([list(r) for r in rows or ()])
+
+
+class Basemap(SafeElement):
+    """The basemap of one local file served by the app (:func:`geo_p4gn.render.basemap.layer_spec`): MBTiles
+    raster tiles as a Leaflet tile layer, PMTiles drawn by protomaps-leaflet (loaded only then)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            geoP4gn.basemap({{ this._parent.get_name() }}, {{ this.spec_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: Mapping):
+        super().__init__()
+        self._name = "Basemap"
+        spec = dict(spec)
+        for key in ("url", "script"):
+            if key in spec and (not str(spec[key]).startswith("/") or str(spec[key]).startswith("//")):
+                msg = f"basemap {key} must be a path on the same server, not {spec[key]!r}"
+                raise ValueError(msg)
+        self.spec_js = to_js(spec)
 
 
 class Legend(SafeElement):
@@ -533,11 +642,13 @@ def type_layers(points: gpd.GeoDataFrame, taxonomy, *, keys: Sequence[str] = (),
 
 
 def base_map(*, tiles: str | None = None, attribution: str | None = None, height: str = "100%",
-             bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS) -> folium.Map:
+             bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS, basemap: Mapping | None = None
+             ) -> folium.Map:
     """An empty map: no background by default (it works offline), ``maxZoom`` set, fitted to ``bounds``.
 
     ``tiles`` (default ``settings.tiles``) is an ``https://.../{z}/{x}/{y}...`` URL template; its
-    ``attribution`` (default ``settings.tiles_attribution``) is shown as plain text.
+    ``attribution`` (default ``settings.tiles_attribution``) is shown as plain text. Without tiles,
+    ``basemap`` (:func:`geo_p4gn.render.basemap.layer_spec`: a local file the app serves) is drawn.
     """
     tiles = settings.tiles if tiles is None else tiles
     attribution = settings.tiles_attribution if attribution is None else attribution
@@ -551,6 +662,8 @@ def base_map(*, tiles: str | None = None, attribution: str | None = None, height
         check_tiles(tiles)
         TileLayer(tiles=tiles, attr=esc(attribution or tiles.split("/")[2]), name="tiles",
                          max_zoom=MAX_ZOOM, overlay=False, control=False).add_to(m)
+    elif basemap:
+        Basemap(basemap).add_to(m)
     if bounds:
         m.fit_bounds([[round(float(v), PRECISION) for v in corner] for corner in bounds])
     return m
@@ -583,8 +696,11 @@ def coverage_map(
     height: str = "100%",
     bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS,
     geometry_url: Callable[[gpd.GeoDataFrame], str | None] | None = None,
+    labels: str | None = None,
+    basemap: Mapping | None = None,
 ) -> folium.Map:
-    """The coverage map: choropleth + legend, outlines, sites by completeness, a toggle per type.
+    """The coverage map: choropleth + legend, outlines, sites by completeness, a toggle per type, and the
+    place names (:class:`PlaceLabels`).
 
     Parameters
     ----------
@@ -597,9 +713,12 @@ def coverage_map(
     details : popup rows per area code
     geometry_url : for the app: given the areas (or an outline's frame), the same-server address of their
         shapes (see :class:`DataLayer`), or None to embed them; a self-contained export leaves it out
+    labels : for the app: the same-server address of the areas' name rows (:func:`label_rows`), the sites'
+        names then carried in the page; None (the export) carries all of them, from ``areas``, the outlines
+        and the sites
     """
     url = geometry_url or (lambda frame: None)
-    m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds)
+    m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds, basemap=basemap)
     choropleth, items = choropleth_layer(areas, values, name=metric_label, share=share, details=details,
                                          lang=lang, geometry_url=url(areas))
     choropleth.add_to(m)
@@ -612,6 +731,34 @@ def coverage_map(
     if sites is not None and len(sites):
         site_layer(sites, name=i18n.t("map.sites", lang)).add_to(m)
         sections.append((i18n.t("map.completeness", lang), completeness_legend()))
+    names = site_names(sites)
+    if labels:
+        PlaceLabels(label_rows({}, names), url=labels).add_to(m)
+    else:
+        PlaceLabels(label_rows(levels_by_code([areas, *(frame for _, frame, _ in outlines)]), names)).add_to(m)
     Legend(metric_label, sections).add_to(m)
     LayerSwitch(collapsed=True).add_to(m)
     return m
+
+
+def levels_by_code(frames: Iterable[gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Area frames (``code``, ``name``) by the level their first code tells (the first frame of a level wins)."""
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for frame in frames:
+        if frame is None or not len(frame) or "code" not in frame or "name" not in frame:
+            continue
+        level = regions.level_of(str(frame["code"].iloc[0]))
+        if level in LABEL_ZOOMS and level not in out:
+            out[level] = frame
+    return out
+
+
+def site_names(sites: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The sites' ``name`` (else their ``label``) and points, for :func:`label_rows`."""
+    if sites is None or not len(sites):
+        return None
+    col = "name" if "name" in sites.columns else "label" if "label" in sites.columns else None
+    if col is None:
+        return None
+    return gpd.GeoDataFrame({"name": sites[col].astype(str).to_numpy()}, geometry=sites.geometry.to_numpy(),
+                            crs=sites.crs)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import folium
 import pytest
 
 from geo_p4gn import services
+from geo_p4gn.render import maps
 from geo_p4gn_app import mapview
 from tests.app.conftest import IN_JAKARTA, IN_SEA, OUTSIDE, open_app, texts
 
@@ -18,7 +20,7 @@ def fill_form(at, *, type_key="deklarasi", actor="komunitas", org="BNNP DKI Jaka
     fid = at.session_state["catat_id"]
     at.selectbox(key=f"catat_type_{fid}").set_value(type_key)
     at.selectbox(key=f"catat_actor_{fid}").set_value(actor)
-    at.selectbox(key=f"catat_org_{fid}").set_value(org)
+    at.text_input(key=f"catat_org_{fid}").set_value(org)
     at.number_input(key=f"catat_participants_{fid}").set_value(participants)
     at.text_area(key=f"catat_notes_{fid}").set_value(notes)
     return fid
@@ -155,7 +157,7 @@ def test_own_recent_entries_are_on_the_map_and_can_be_corrected_and_deleted(fake
     at = open_app("catat")
     fake_map.click(*IN_JAKARTA)
     at.run()
-    assert payload in at.selectbox(key=f"catat_org_{at.session_state['catat_id']}").options  # suggested
+    assert payload in at.selectbox(key=f"catat_org_pick_{at.session_state['catat_id']}").options  # suggested
     fid = fill_form(at)
     submit(at)
     html = fake_map.last_html()
@@ -180,6 +182,45 @@ def test_own_recent_entries_are_on_the_map_and_can_be_corrected_and_deleted(fake
     at.run()
     assert fid not in set(store.list()["id"])
     assert store.get(fid, include_deleted=True).deleted
+    # the form this record came from starts a new record: filling it again is not "number already used"
+    assert at.session_state["catat_id"] != fid
+    assert "Entri dihapus." in texts(at)
+    fake_map.click(IN_JAKARTA[0] + 0.001, IN_JAKARTA[1])  # the new record's place
+    at.run()
+    fid2 = fill_form(at)
+    submit(at)
+    assert store.get(fid2).organisation == "BNNP DKI Jakarta"
+
+
+def test_a_picked_organisation_fills_the_box_and_a_typed_one_wins(fake_map, store):
+    services.record_intervention(store, services.SINGLE_USER, {
+        "date": "2024-08-17", "type": "seni_budaya", "actor": "komunitas", "organisation": "BNNP DKI Jakarta",
+        "lon": IN_JAKARTA[0], "lat": IN_JAKARTA[1]})
+    at = open_app("catat")
+    fake_map.click(*IN_JAKARTA)
+    at.run()
+    fid = at.session_state["catat_id"]
+    at.selectbox(key=f"catat_org_pick_{fid}").set_value("BNNP DKI Jakarta")
+    at.run()
+    assert at.text_input(key=f"catat_org_{fid}").value == "BNNP DKI Jakarta"
+    fill_form(at, org="BNNP DKI")  # retyped: what is typed is what is stored, never the first suggestion
+    submit(at)
+    assert store.get(fid).organisation == "BNNP DKI"
+
+
+def test_edits_are_always_confirmed(fake_map, store):
+    rec, _ = services.record_intervention(store, services.SINGLE_USER, {
+        "date": "2024-08-17", "type": "seni_budaya", "actor": "komunitas", "organisation": "Karang Taruna",
+        "participants": 1, "lon": IN_JAKARTA[0], "lat": IN_JAKARTA[1]})
+    at = open_app("catat")
+    for n in range(2, 6):
+        at.selectbox(key="catat_edit").set_value(rec.id)
+        at.run()
+        next(x for x in at.number_input if x.label == "Jumlah peserta" and x.value == n - 1).set_value(n)
+        next(b for b in at.button if b.label == "Simpan perubahan").click()
+        at.run()
+        assert "Perubahan tersimpan." in texts(at), n
+        assert store.get(rec.id).participants == n
 
 
 def test_the_map_loads_only_local_assets(fake_map):
@@ -188,7 +229,9 @@ def test_the_map_loads_only_local_assets(fake_map):
     assert kw["returned_objects"] == ["last_clicked", "last_object_clicked"]
     urls = mapview.links(fig)
     assert urls and all(u.startswith("/app/static/vendor/") for u in urls)
-    assert "L.tileLayer" not in fake_map.last_html()
+    # no background tiles or basemap file unless one is configured (the helper script may know how to draw one)
+    assert not [el for el in mapview._walk(fig) if isinstance(el, folium.TileLayer | maps.Basemap)]
+    assert "geoP4gn.basemap(" not in fake_map.last_html()
 
 
 def test_the_kelurahan_shapes_come_from_one_cached_file_not_from_every_rerun(fake_map, boundaries):

@@ -142,6 +142,13 @@
       window.p4gnCapture = { map: map, state: state };
       if (state.config.tiles) {
         L.tileLayer(state.config.tiles, { maxZoom: 19, attribution: state.config.tiles_attribution || "" }).addTo(map);
+      } else if (window.geoP4gn && state.config.basemap) {
+        geoP4gn.basemap(map, state.config.basemap); // the local basemap file (/basemap/, see http/basemap.py)
+      }
+      if (window.geoP4gn) { // place names (kota, kecamatan, kelurahan by zoom) and the sites' names
+        geoP4gn.setup(map);
+        geoP4gn.labelsFrom(map, "/capture/map/labels.json",
+          state.config.sites.map((s) => [s.lat, s.lon, s.name, 3, 14, 19]));
       }
       // the shapes go into the page's offline cache as soon as they are known (the service worker may not
       // yet control this first page)

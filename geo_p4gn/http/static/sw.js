@@ -9,6 +9,7 @@ const SHELL = [
   "/capture/vendor/leaflet/leaflet.js", "/capture/vendor/leaflet/leaflet.css",
   "/capture/vendor/leaflet/images/marker-icon.png", "/capture/vendor/leaflet/images/marker-icon-2x.png",
   "/capture/vendor/leaflet/images/marker-shadow.png",
+  "/capture/map/support.js", "/capture/map/support.css", "/capture/map/labels.json",
 ];
 const KEEP = "p4gn-capture-data"; // the shapes (hashed names) and tiles: kept across versions
 

@@ -71,5 +71,97 @@ window.geoP4gn = window.geoP4gn || (function () {
       });
     });
   }
-  return {el: el, popup: popup, bind: bind, legend: legend, fill: fill};
+  // Place names: rows [lat, lng, text, kind, minZoom, maxZoom] (kind 0 kota, 1 kecamatan, 2 kelurahan,
+  // 3 site), drawn in their own pane with textContent, shown by zoom and never on top of each other: at
+  // each zoom or pan the rows are placed in order (the caller sorts them by priority) and a label whose box
+  // would overlap one already placed is left out.
+  var CHAR_W = [7.6, 6.6, 6.1, 6.1], LINE_H = [17, 15, 14, 14];
+  function placeLabels(map, rows) {
+    if (!map.getPane('gpLabels')) {
+      var pane = map.createPane('gpLabels');
+      pane.style.zIndex = 450;
+      pane.style.pointerEvents = 'none';
+    }
+    var group = L.layerGroup().addTo(map);
+    function overlaps(a, list) {
+      for (var i = 0; i < list.length; i++) {
+        var b = list[i];
+        if (a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]) { return true; }
+      }
+      return false;
+    }
+    function update() {
+      group.clearLayers();
+      var z = map.getZoom(), size = map.getSize(), placed = [];
+      rows.forEach(function (r) {
+        if (z < r[4] || z > r[5] || !r[2]) { return; }
+        var p = map.latLngToContainerPoint([r[0], r[1]]);
+        var kind = r[3] | 0, text = String(r[2]);
+        var w = text.length * CHAR_W[kind] + 6, h = LINE_H[kind];
+        var box = kind === 3 ? [p.x + 7, p.y - h / 2, p.x + 7 + w, p.y + h / 2]
+                             : [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
+        if (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y || overlaps(box, placed)) { return; }
+        placed.push(box);
+        group.addLayer(L.marker([r[0], r[1]], {
+          icon: L.divIcon({className: 'gp-label gp-label-' + kind, html: el('span', null, text), iconSize: null}),
+          interactive: false, keyboard: false, pane: 'gpLabels'
+        }));
+      });
+    }
+    map.on('zoomend moveend resize', update);
+    map.whenReady(update);
+    return group;
+  }
+  var PRIO = [0, 1, 3, 2];  // kota, kecamatan, then sites, then kelurahan
+  function labelsFrom(map, url, extra) {  // rows from a file on the same server (kept by the browser)
+    return geometry(url).then(function (rows) {
+      var all = rows.concat(extra || []);
+      all.sort(function (a, b) { return PRIO[a[3] | 0] - PRIO[b[3] | 0]; });  // stable: larger areas first
+      return placeLabels(map, all);
+    });
+  }
+  // A tap outside every feature (the sea, outside Jakarta) closes the tooltips a previous tap opened: a
+  // phone has no mouse to leave the old kelurahan, so its tooltip would otherwise stay.
+  function setup(map) {
+    if (map._gpSetup) { return map; }
+    map._gpSetup = true;
+    map.on('click', function (e) {
+      var from = e.sourceTarget || e.target;
+      map.eachLayer(function (l) {
+        if (l !== from && l.getTooltip && l.getTooltip() && l.isTooltipOpen && l.isTooltipOpen()) { l.closeTooltip(); }
+      });
+    });
+    return map;
+  }
+  // The basemap of one local file served by the app: spec {kind: 'mbtiles'|'pmtiles', url, attribution,
+  // min_zoom, max_zoom, script}. The attribution is text (escaped here: Leaflet writes it as HTML).
+  function escText(s) { var d = document.createElement('div'); d.textContent = String(s || ''); return d.innerHTML; }
+  var scripts = {};
+  function loadScript(src) {
+    if (!scripts[src]) {
+      scripts[src] = new Promise(function (ok, fail) {
+        var s = document.createElement('script');
+        s.src = src; s.onload = ok; s.onerror = function () { fail(new Error('geo_p4gn: ' + src)); };
+        document.head.appendChild(s);
+      });
+    }
+    return scripts[src];
+  }
+  function basemap(map, spec) {
+    if (!spec || !spec.url) { return null; }
+    var attribution = escText(spec.attribution);
+    if (spec.kind === 'mbtiles') {
+      return L.tileLayer(spec.url, {minNativeZoom: spec.min_zoom, maxNativeZoom: spec.max_zoom, maxZoom: 19,
+                                    attribution: attribution, className: 'gp-basemap'}).addTo(map);
+    }
+    return loadScript(spec.script).then(function () {
+      var layer = window.protomapsL.leafletLayer({url: spec.url, flavor: 'light', lang: 'id',
+                                                   attribution: attribution, maxZoom: 19});
+      layer.addTo(map);
+      layer.bringToBack && layer.bringToBack();
+      return layer;
+    });
+  }
+  return {el: el, popup: popup, bind: bind, legend: legend, fill: fill, placeLabels: placeLabels,
+          labelsFrom: labelsFrom, setup: setup, basemap: basemap};
 })();
