@@ -35,7 +35,7 @@ def _run(ctx: Context, upload, *, dry_run: bool, progress=None) -> tuple[object,
     with limits.received_upload(upload, upload.name) as path, tempfile.TemporaryDirectory() as tmp:
         rejects = Path(tmp) / "rejects.csv"
         report = services.import_file(ctx.store, ctx.user, path, name=upload.name, dry_run=dry_run,
-                                      rejects_path=rejects, progress=progress)
+                                      rejects_path=rejects, progress=progress, lang=ctx.lang)
         data = rejects.read_bytes() if rejects.exists() else b""
     return report, data
 
@@ -51,7 +51,7 @@ def rejects_section(ctx: Context, report, data: bytes, name: str, key: str) -> N
     shown = pd.DataFrame({
         ctx.t("col_row"): [r.row for r in report.rejects[:SHOWN_REJECTS]],
         ctx.t("col_field"): [r.field for r in report.rejects[:SHOWN_REJECTS]],
-        ctx.t("col_reason"): [r.reason for r in report.rejects[:SHOWN_REJECTS]],
+        ctx.t("col_reason"): [r.reason_in(ctx.lang) for r in report.rejects[:SHOWN_REJECTS]],
     })
     st.dataframe(shown, hide_index=True, height=min(38 + 35 * len(shown), 320))
     stem = Path(limits.safe_name(name)).stem

@@ -14,8 +14,8 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
 - ``export.*``: the page text of the shareable HTML map (:mod:`geo_p4gn.render.html`);
 - ``streamlit.*``: Streamlit's own built-in texts (its English is the second text), which the app's page
   rewrites in the chosen language (:func:`geo_p4gn_app.session.translate_streamlit`);
-- ``reject.*``: reserved for the importer's reject reasons (not translated yet: they are shown as the
-  importer words them).
+- ``reject.*``: the importer's reject reasons and the rejects file's columns (rendered by
+  :mod:`geo_p4gn.importers.reasons`).
 
 This module is part of the core: it imports nothing from the project and never Streamlit. Which
 language a person sees (session, address) is decided by the app (``geo_p4gn_app.session``).

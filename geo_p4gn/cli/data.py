@@ -39,6 +39,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.add_argument("--rejects", metavar="OUT.csv",
                    help="write the rejected rows, with their reasons, to a CSV you can fix and import again")
+    p.add_argument("--lang", choices=("id", "en"), default="id",
+                   help="the reasons and the rejects file in Indonesian (id, the default) or English (en)")
     p.add_argument("--store", help="GeoPackage path or postgresql:// URL (default: GEO_P4GN_STORE or "
                                    "data/interventions/p4gn.gpkg)")
     add_user_argument(p)
@@ -113,7 +115,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         authorize(user, "import")  # before opening (or creating) the store
         with open_store(args.store) as store:
             report = import_file(store, user, args.file, name=args.file, dry_run=args.dry_run,
-                                 rejects_path=args.rejects, progress=bar)
+                                 rejects_path=args.rejects, progress=bar, lang=args.lang)
     except P4gnError as exc:
         if bar:
             bar.close()
@@ -127,7 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         out = report.summary() | {"rows": report.rows, "stored": report.stored, "dry_run": report.dry_run,
                                   "file": report.path,
                                   "rejects_file": report.rejects_path,
-                                  "rejects": [{"row": r.row, "field": r.field, "reason": r.reason}
+                                  "rejects": [{"row": r.row, "field": r.field, "reason": r.reason_in(args.lang)}
                                               for r in report.rejects[:1000]]}
         print(json.dumps(out, ensure_ascii=False))
         return 0
@@ -141,7 +143,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.ignored_columns:
         print(f"columns ignored: {', '.join(report.ignored_columns)}")
     for r in report.rejects[:SHOWN_REJECTS]:
-        print(f"  {r.reason}")
+        print(f"  {r.reason_in(args.lang)}")
     if len(report.rejects) > SHOWN_REJECTS:
         print(f"  ... and {len(report.rejects) - SHOWN_REJECTS} more")
     if report.rejects_path:

@@ -65,9 +65,12 @@ fixing the rejects file and importing it -- even twice -- stores each row once.
 
 Rejects file
 ------------
-A CSV with the file's own columns (and ``id`` when the file had none), then ``_row``, ``_field`` (the
-file's column) and ``_reason``. It is importable as it is: the importer ignores columns starting with
-``_row``/``_field``/``_reason``. Cells that a spreadsheet would run as a formula get a leading
+A CSV with the file's own columns (and ``id`` when the file had none), then the row, the column (named by
+the file's own header, never an internal key such as ``site_id``) and the reason, in the user's language:
+``_baris``, ``_kolom``, ``_alasan`` in Bahasa Indonesia (the default), ``_row``, ``_field``, ``_reason`` in
+English (``lang="en"``; :mod:`~geo_p4gn.importers.reasons` translates each known reason through the
+catalogue's ``reject.*`` keys). It is importable as it is: the importer ignores those columns in either
+language. Cells that a spreadsheet would run as a formula get a leading
 apostrophe, which the importer removes again.
 
 Examples

@@ -30,6 +30,9 @@ KOBO_DATE_COLUMNS = ("today", "start", "_submission_time")
 
 #: Columns of a rejects file, ignored on import.
 REJECT_COLUMNS = ("_row", "_field", "_reason")
+#: The rejects file's columns in every language (``_baris, _kolom, _alasan`` in Bahasa Indonesia): all ignored
+#: when a rejects file is imported again.
+ALL_REJECT_COLUMNS = frozenset({*REJECT_COLUMNS, "_baris", "_kolom", "_alasan"})
 
 
 _GEOPOINT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)(?:\s+-?\d+(?:\.\d+)?){0,2}\s*$")

@@ -18,6 +18,7 @@ from .._errors import LocationError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
 from ..records import _MAX_ORG, Intervention, check_notes, is_blank, parse_date, parse_number, validate_record
 from ..spreadsheet import unneutralise
+from . import reasons
 from ._common import _GEOPOINT, Progress, _bulk, normalise_column
 from .columns import ColumnMap, map_columns
 from .read import MAX_REASON_CHARS, QUOTE_CHARS, RawTable, _blank_mask, _is_text, _shorten
@@ -273,6 +274,17 @@ class Reject:
     field: str
     reason: str
     conflict: bool = False
+    #: The parts of ``reason``: ``row 7``, the detail (`` (vertex 2)``) and the English text after the column.
+    label: str = ""
+    detail: str = ""
+    text: str = ""
+
+    def reason_in(self, lang: str = "id") -> str:
+        """The reason in ``lang`` (``"id"`` or ``"en"``), naming the column by the file's own header."""
+        if lang == "en" or not self.label:
+            return self.reason
+        return (f"{reasons.label(self.label, lang)}: {self.field}{reasons.label(self.detail, lang)}: "
+                f"{reasons.translate(self.text, lang)}")
 
 
 @dataclasses.dataclass
@@ -290,7 +302,7 @@ class Checked:
 
 def _reject(table: RawTable, cmap: ColumnMap, pos: int, exc_or_msg: Exception | str, field: str | None = None,
             conflict: bool = False) -> Reject:
-    """A Reject whose reason reads ``"row 7: tanggal (date): ..."``, naming the file's column."""
+    """A Reject whose reason reads ``"row 7: tanggal: ..."``, naming the column by the file's own header."""
     label = table.label(pos)
     text = str(exc_or_msg).removeprefix(f"{label}: ")
     detail = ""
@@ -304,8 +316,8 @@ def _reject(table: RawTable, cmap: ColumnMap, pos: int, exc_or_msg: Exception | 
     if len(text) > 2 * QUOTE_CHARS:
         text = _quote_briefly(table, pos, text)
     source = cmap.source(table.header, field)
-    shown = source if source == field or normalise_column(source) == field else f"{source} ({field})"
-    return Reject(pos, int(table.rows[pos]), source, f"{label}: {shown}{detail}: {text}", conflict)
+    return Reject(pos, int(table.rows[pos]), source, f"{label}: {source}{detail}: {text}", conflict,
+                  label=label, detail=detail, text=text)
 
 
 def _quote_briefly(table: RawTable, pos: int, text: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .._errors import P4gnError
 from ..records import is_blank
-from ._common import _GEOPOINT, COLUMN_NAMES, KOBO_DATE_COLUMNS, REJECT_COLUMNS, normalise_column
+from ._common import _GEOPOINT, ALL_REJECT_COLUMNS, COLUMN_NAMES, KOBO_DATE_COLUMNS, normalise_column
 from .read import RawTable
 
 _KOBO_GEO_PART = re.compile(r"_(?P<name>.+)_(?P<part>latitude|longitude)")
@@ -115,7 +115,7 @@ def map_columns(table: RawTable) -> ColumnMap:
             known += ("; " if known else "") + "location: lat + lon (lintang + bujur), a geopoint, geometry or a site"
         msg = f"{table.path}: no column for {', '.join(missing)} (names understood: {known})"
         raise P4gnError(msg)
-    ignored = tuple(h for i, h in enumerate(table.header) if i not in used and norm[i] not in REJECT_COLUMNS)
+    ignored = tuple(h for i, h in enumerate(table.header) if i not in used and norm[i] not in ALL_REJECT_COLUMNS)
     return ColumnMap(fields, geopoint, kobo_date, ignored, location)
 
 

@@ -86,6 +86,7 @@ def import_file(
     taxonomy=None,
     boundaries=None,
     source: str | None = None,
+    lang: str = "id",
 ) -> ImportReport:
     """Import a CSV/XLSX/GeoJSON/Kobo file into ``store``; return an :class:`ImportReport`.
 
@@ -97,16 +98,17 @@ def import_file(
     ``taxonomy`` and ``boundaries`` default to the store's. ``source`` is the file's name as the user
     knows it (default ``path``): a row without an id gets an id made from its content and that name
     (:func:`~geo_p4gn.importers.check.content_ids`), so the same file imported again adds nothing, and
-    the report (a dry run too) counts the rows that match stored records (``stored``).
+    the report (a dry run too) counts the rows that match stored records (``stored``). The rejects file
+    is written in ``lang`` ("id", the default, or "en"; :meth:`Reject.reason_in` gives a reason in either).
     """
     with _bulk():
         return _import_file(store, path, user=user, dry_run=dry_run, rejects_path=rejects_path,
                             progress=progress, taxonomy=taxonomy, boundaries=boundaries,
-                            source=str(path) if source is None else source)
+                            source=str(path) if source is None else source, lang=lang)
 
 
 def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy, boundaries,
-                 source) -> ImportReport:
+                 source, lang="id") -> ImportReport:
     taxonomy = taxonomy or getattr(store, "taxonomy", None)
     boundaries = boundaries or getattr(store, "boundaries", None)
     if taxonomy is None:
@@ -191,7 +193,7 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
     if checked.columns.geopoint is not None:
         report.columns["lat/lon"] = table.header[checked.columns.geopoint]
     if rejects_path is not None:
-        write_rejects(checked, rejects, rejects_path)
+        write_rejects(checked, rejects, rejects_path, lang)
         report.rejects_path = str(rejects_path)
     return report
 

@@ -13,8 +13,9 @@ import shapely.geometry
 from .._errors import P4gnError
 from ..records import is_blank
 from ..spreadsheet import neutralise
-from ._common import REJECT_COLUMNS, normalise_column
+from ._common import ALL_REJECT_COLUMNS, normalise_column
 from .check import Checked, Reject
+from .reasons import reject_columns
 
 
 # -- rejects file --------------------------------------------------------------------------------
@@ -34,11 +35,13 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def write_rejects(checked: Checked, rejects: Sequence[Reject], out: str | os.PathLike) -> None:
-    """Write the rejects file (see the module docstring); written whole, then moved into place."""
+def write_rejects(checked: Checked, rejects: Sequence[Reject], out: str | os.PathLike, lang: str = "id") -> None:
+    """Write the rejects file (see the module docstring) with its reasons and its own columns in ``lang``
+    (``_baris, _kolom, _alasan`` in Bahasa Indonesia, ``_row, _field, _reason`` in English); written whole,
+    then moved into place."""
     table, out = checked.table, Path(out)
-    header = [h for h in table.header if normalise_column(h) not in REJECT_COLUMNS]
-    keep = [i for i, h in enumerate(table.header) if normalise_column(h) not in REJECT_COLUMNS]
+    header = [h for h in table.header if normalise_column(h) not in ALL_REJECT_COLUMNS]
+    keep = [i for i, h in enumerate(table.header) if normalise_column(h) not in ALL_REJECT_COLUMNS]
     id_col = checked.columns.fields.get("id")
     add_id = id_col is None
     if add_id:
@@ -52,12 +55,12 @@ def write_rejects(checked: Checked, rejects: Sequence[Reject], out: str | os.Pat
         out_cells = [_cell_text(cells[i]) for i in keep]
         if add_id:
             out_cells = [made or "", *out_cells]
-        rows.append([*(neutralise(c, keep_numbers=True) for c in out_cells), r.row, r.field, neutralise(r.reason)])
+        rows.append([*(neutralise(c, keep_numbers=True) for c in out_cells), r.row, r.field, neutralise(r.reason_in(lang))])
     tmp = out.with_name(f".{out.name}.partial")
     try:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh, delimiter=table.delimiter or ",")
-            w.writerow([*header, *REJECT_COLUMNS])
+            w.writerow([*header, *reject_columns(lang)])
             w.writerows(rows)
         os.replace(tmp, out)
     except OSError as exc:

@@ -33,7 +33,7 @@ def test_preview_then_import_once(store):
     assert len(store.list()) == before  # a preview stores nothing
     rejects = next(d.value for d in at.dataframe if "Alasan" in d.value.columns)
     assert rejects["Baris"].tolist() == [4, 5]
-    assert "outside DKI Jakarta" in rejects["Alasan"].iloc[0]
+    assert "di luar DKI Jakarta" in rejects["Alasan"].iloc[0]  # the reasons in the user's language
     assert any(b.key == "unggah_preview_rejects" for b in at.download_button)
 
     at.button(key="unggah_go").click()

@@ -36,7 +36,7 @@ def rows_of(path, delimiter=","):
 
 def test_import_into_the_store(seeded, tmp_path):
     rejects = tmp_path / "rejects.csv"
-    report = import_file(seeded, FIX / "basic.csv", user="budi", rejects_path=rejects)
+    report = import_file(seeded, FIX / "basic.csv", user="budi", rejects_path=rejects, lang="en")
     assert report.summary() == {"accepted": 3, "rejected": 6, "duplicates": 0, "conflicts": 0}
     stored = seeded.list().sort_values("date", kind="stable")
     assert len(stored) == 3 and set(BASIC_IDS) <= set(stored["id"])
@@ -71,7 +71,7 @@ def test_fixed_rejects_import_once(seeded, tmp_path):
     src = tmp_path / "no_ids.csv"
     src.write_text(text, encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
-    first = import_file(seeded, src, user="ani", rejects_path=rejects)
+    first = import_file(seeded, src, user="ani", rejects_path=rejects, lang="en")
     assert first.summary() == {"accepted": 1, "rejected": 2, "duplicates": 0, "conflicts": 0}
     rows = rows_of(rejects, ";")  # the file's own delimiter
     assert rows[0] == ["id", "tanggal", "jenis", "aktor", "organisasi", "lintang", "bujur", "_row", "_field",
@@ -102,7 +102,7 @@ def test_conflicts_are_rejected_never_overwritten(seeded, tmp_path):
     assert [(r.row, r.field, r.conflict) for r in report.rejects] == [
         (2, "meta/instanceID", True), (4, "grp_lokasi/lokasi", False)]
     assert report.rejects[0].reason == (
-        f"row 2: meta/instanceID (id): {rid} is already stored with different content; not overwritten "
+        f"row 2: meta/instanceID: {rid} is already stored with different content; not overwritten "
         "(edit the stored record, or give this row a new id)")
     assert seeded.get(rid).organisation == "Karang Taruna RW 07"
     # an edited record: its original content is still recognised (a retry of the first import)
@@ -185,7 +185,7 @@ def gpkg(tmp_path, boundaries, taxonomy):
 
 
 def test_cli_import_json_and_exit_status(gpkg, tmp_path):
-    out = run("import", str(FIX / "basic.csv"), "--store", gpkg, "--json",
+    out = run("import", str(FIX / "basic.csv"), "--store", gpkg, "--json", "--lang", "en",
               "--rejects", str(tmp_path / "r.csv"))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -261,3 +261,36 @@ def test_cli_import_and_export_check_the_role(gpkg, tmp_path):
     out = run("export", "csv", str(tmp_path / "i.csv"), "--store", gpkg, "--as", "rudi", env=env)
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "p.csv").exists()
+
+
+def test_reasons_and_the_rejects_file_in_indonesian_by_default(seeded, tmp_path):
+    """Issue 13: the rejects file in the user's language, Indonesian first; columns by the file's own headers."""
+    src = tmp_path / "laporan.csv"
+    src.write_text("tanggal,jenis,aktor,organisasi,lokasi,lintang,bujur\n"
+                   "31/02/2024,deklarasi,komunitas,Karang Taruna,,-6.151539,106.760338\n"
+                   "17/08/2024,senam,komunitas,Karang Taruna,,-6.151539,106.760338\n"
+                   "17/08/2024,deklarasi,komunitas,Karang Taruna,Kampung Tidak Ada,-6.151539,106.760338\n"
+                   "17/08/2024,deklarasi,komunitas,Karang Taruna,,-5.95,106.70\n", encoding="utf-8")
+    rejects = tmp_path / "ditolak.csv"
+    report = import_file(seeded, src, user="ani", rejects_path=rejects)
+    rows = rows_of(rejects)
+    assert rows[0][-3:] == ["_baris", "_kolom", "_alasan"]
+    assert [r[-3:] for r in rows[1:]] == [
+        ["2", "tanggal", "baris 2: tanggal: '31/02/2024' bukan tanggal yang ada di kalender (day is out of range "
+                         "for month)"],
+        ["3", "jenis", ("baris 3: jenis: 'senam' bukan jenis intervensi yang dikenal (kunci yang dikenal: pemetaan, "
+                        "diskusi_tokoh, fgd_peneliti, seni_budaya, kelurahan_bersinar, deklarasi, tim_terpadu)")],
+        ["4", "lokasi", ("baris 4: lokasi: 'Kampung Tidak Ada' bukan situs yang dikenal (tulis id, nama, atau alias "
+                         "situs dari daftar situs)")],
+        ["5", "lintang/bujur", ("baris 5: lintang/bujur: lintang -5.95, bujur 106.7 berada di luar DKI Jakarta (lebih "
+                                "dari 50 m dari setiap kelurahan, Kepulauan Seribu termasuk)")],
+    ]
+    assert [r.reason_in("en") for r in report.rejects][2] == (
+        "row 4: lokasi: 'Kampung Tidak Ada' is not a known site (give a site id, name or alias from the site "
+        "registry)")
+    # the Indonesian rejects file, fixed, imports as it is (its _baris/_kolom/_alasan columns are ignored)
+    fixed = rejects.read_text(encoding="utf-8-sig").replace("31/02/2024", "28/02/2024").replace(",senam,", ",deklarasi,")
+    fixed = fixed.replace("Kampung Tidak Ada", "").replace("-5.95", "-6.151539").replace("106.7,", "106.760338,")
+    rejects.write_text(fixed, encoding="utf-8")
+    again = import_file(seeded, rejects, user="ani")
+    assert (again.accepted, again.rejected, again.ignored_columns) == (4, 0, ())

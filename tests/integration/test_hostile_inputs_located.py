@@ -29,9 +29,9 @@ def test_reasons_quote_at_most_80_characters_of_a_value(tmp_path, taxonomy, boun
     for r in checked.rejects:
         assert len(r.reason) < 600, r.reason
         assert "9" * 81 not in r.reason and "z" * 81 not in r.reason
-    assert checked.rejects[0].reason == ("row 2: peserta (participants): '" + "9" * 80
+    assert checked.rejects[0].reason == ("row 2: peserta: '" + "9" * 80
                                          + "'... (20,001 characters) is not a number")
-    assert checked.rejects[1].reason.startswith("row 3: jenis (type): '" + "z" * 80 + "'... (5,000 characters) ")
+    assert checked.rejects[1].reason.startswith("row 3: jenis: '" + "z" * 80 + "'... (5,000 characters) ")
 
 
 def _fc(features):

@@ -109,9 +109,9 @@ def test_semicolon_bom_indonesian_columns(taxonomy, boundaries, sites):
     assert c.records[0].geometry.equals(site)
     assert c.records[1].geometry.equals(shapely.Point(106.885901, -6.108734))  # decimal commas
     assert rejects == [
-        (6, "Lokasi", ("row 6: Lokasi (site_id): 'Kampung Tidak Ada' is not a known site (give a site id, name or "
+        (6, "Lokasi", ("row 6: Lokasi: 'Kampung Tidak Ada' is not a known site (give a site id, name or "
                       "alias from the site registry)")),
-        (7, "Lintang/Bujur", ("row 7: Lintang/Bujur (lat/lon): a location is required (latitude and longitude, or "
+        (7, "Lintang/Bujur", ("row 7: Lintang/Bujur: a location is required (latitude and longitude, or "
                              "a geometry)")),
     ]
 
@@ -125,7 +125,7 @@ def test_kobo_export_as_is(taxonomy, boundaries):
         (3, "3b2f0c7e-5a1d-4c8e-9f10-1a2b3c4d5e02", "2024-08-18", None, "diskusi_tokoh", "pemerintah",
          "Kelurahan Tanjung Priok", None, 40, "", "31.72.02.1001"),
     ]
-    assert rejects == [(4, "grp_lokasi/lokasi", ("row 4: grp_lokasi/lokasi (lat/lon): a location is required "
+    assert rejects == [(4, "grp_lokasi/lokasi", ("row 4: grp_lokasi/lokasi: a location is required "
                                                 "(latitude and longitude, or a geometry)"))]
     h = c.table.header
     assert {k: h[i] for k, i in c.columns.fields.items()} == {
@@ -152,7 +152,7 @@ def test_kobo_geopoint_and_dates_from_metadata(taxonomy, boundaries):
     ]
     assert c.records[0].geometry.equals(shapely.Point(106.80211, -6.186386))
     # a column mostly of geopoints is the location, even when named "lokasi" like a site column
-    assert rejects == [(5, "lokasi", ("row 5: lokasi (lat/lon): 'Gang Kiapang' is not a geopoint (latitude "
+    assert rejects == [(5, "lokasi", ("row 5: lokasi: 'Gang Kiapang' is not a geopoint (latitude "
                                      "longitude altitude accuracy)"))]
 
 
@@ -189,7 +189,7 @@ def test_xlsx_header_below_a_title(taxonomy, boundaries):
         # row 7 is blank; a formula with no computed value reads as empty
         (8, "5e1a0000-0000-4000-8000-000000000004", "2024-08-20", "deklarasi", "media", None, "", "31.71.01.1001"),
     ]
-    assert rejects == [(6, "Peserta", "row 6: Peserta (participants): 2.5 is not a whole number >= 0")]
+    assert rejects == [(6, "Peserta", "row 6: Peserta: 2.5 is not a whole number >= 0")]
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_sites_by_id_name_alias_and_ambiguous(tmp_path, taxonomy, boundaries, si
     recs, rejects = summary(c)
     assert [(r[0], r[7], r[-1]) for r in recs] == [(2, "kampung-boncos", "31.73.07.1006"),
                                                    (3, "kampung-boncos", "31.73.07.1006")]
-    assert rejects == [(4, "site", ("row 4: site (site_id): 'Kampung Ambon' names several sites (kampung-ambon, "
+    assert rejects == [(4, "site", ("row 4: site: 'Kampung Ambon' names several sites (kampung-ambon, "
                                    "kampung-ambon-2); give the site id"))]
 
 
@@ -287,7 +287,7 @@ def test_same_day_end_is_dropped_and_end_before_start_rejected(tmp_path, taxonom
     c = check(write(tmp_path, "e.csv", text), taxonomy, boundaries)
     recs, rejects = summary(c)
     assert [(r[0], r[3]) for r in recs] == [(2, None)]
-    assert rejects == [(3, "tanggal_selesai", ("row 3: tanggal_selesai (end_date): 2024-08-16 is before the date "
+    assert rejects == [(3, "tanggal_selesai", ("row 3: tanggal_selesai: 2024-08-16 is before the date "
                                               "2024-08-17"))]
 
 
@@ -300,7 +300,7 @@ def test_rejects_file_carries_made_ids_and_reads_back(tmp_path, taxonomy, bounda
     c = check(write(tmp_path, "in.csv", text), taxonomy, boundaries)
     assert [r.row for r in c.rejects] == [3]
     out = tmp_path / "rejects.csv"
-    imp.write_rejects(c, c.rejects, out)
+    imp.write_rejects(c, c.rejects, out, lang="en")
     made = c.ids[1]
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))  # the source file's delimiter
