@@ -13,7 +13,7 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
 - ``metric.*``: the choropleth metrics of :data:`geo_p4gn.render.maps.METRICS`;
 - ``export.*``: the page text of the shareable HTML map (:mod:`geo_p4gn.render.html`);
 - ``streamlit.*``: Streamlit's own built-in texts (its English is the second text), which the app's page
-  rewrites in the chosen language (:func:`geo_p4gn_app.session.translate_streamlit`);
+  rewrites in the chosen language (:mod:`geo_p4gn.http.page`);
 - ``reject.*``: the importer's reject reasons and the rejects file's columns (rendered by
   :mod:`geo_p4gn.importers.reasons`).
 
@@ -41,7 +41,7 @@ from collections.abc import Mapping
 LANGS = ("id", "en")
 LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 #: The namespaces of :data:`CATALOGUE` (a bare key has none: the app's own strings).
-NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan")
+NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan", "image", "report")
 
 # -- the app (bare keys) ---------------------------------------------------------------------------------
 _APP: dict[str, tuple[str, str]] = {
@@ -435,6 +435,92 @@ _LAPANGAN: dict[str, tuple[str, str]] = {
     "none": ("Tidak ada token aktif.", "No active tokens."),
 }
 
+# -- image.*: the PNG map (geo_p4gn.render.image) ---------------------------------------------------
+_IMAGE: dict[str, tuple[str, str]] = {
+    'title': ('Cakupan intervensi P4GN, DKI Jakarta', 'P4GN intervention coverage, DKI Jakarta'),
+    'period': ('Periode', 'Period'),
+    'filters': ('Filter', 'Filters'),
+    'made': ('Dibuat', 'Made'),
+    'source': ('Sumber', 'Source'),
+    'boundaries': ('batas wilayah', 'boundaries'),
+    'records': ('data intervensi geo_p4gn (agregat)', 'geo_p4gn intervention data (aggregated)'),
+    'north': ('U', 'N'),
+    'sites': ('Situs sasaran', 'Target sites'),
+    'sites_legend': ('Situs: kelengkapan jenis', 'Sites: type completeness'),
+    'level_kelurahan': ('per kelurahan', 'by kelurahan'),
+    'level_kecamatan': ('per kecamatan', 'by kecamatan'),
+    'level_kota': ('per kota', 'by kota'),
+    'public': ('Versi publik: lokasi situs digeneralisasi ke kelurahan.', 'Public version: site locations generalised to the kelurahan.'),
+    'internal': ('Versi internal: jangan disebarkan ke publik.', 'Internal version: do not publish.'),
+    'no_period': ('-', '-'),
+}
+
+# -- report.*: the PDF map book (geo_p4gn.render.report) --------------------------------------------
+_REPORT: dict[str, tuple[str, str]] = {
+    'title': ('Buku peta cakupan intervensi P4GN', 'P4GN intervention coverage map book'),
+    'subtitle': ('DKI Jakarta', 'DKI Jakarta'),
+    'period': ('Periode', 'Period'),
+    'filters': ('Filter', 'Filters'),
+    'made': ('Dibuat', 'Made'),
+    'page': ('Halaman {n} dari {total}', 'Page {n} of {total}'),
+    'contents': ('Daftar isi', 'Contents'),
+    'cover': ('Ringkasan provinsi', 'Province summary'),
+    'kota_part': ('Kota dan kabupaten', 'Kota and kabupaten'),
+    'site_part': ('Situs sasaran', 'Target sites'),
+    'summary': ('Ringkasan provinsi', 'Province summary'),
+    'targets_reached': ('Situs sasaran dijangkau', 'Target sites reached'),
+    'targets_covered': ('Situs sasaran tercakup (semua jenis)', 'Target sites covered (every type)'),
+    'interventions': ('Intervensi', 'Interventions'),
+    'participants': ('Peserta (dilaporkan)', 'Participants (reported)'),
+    'organisations': ('Organisasi', 'Organisations'),
+    'by_type': ('Intervensi per jenis', 'Interventions by type'),
+    'by_actor': ('Intervensi per aktor pentahelix', 'Interventions by penta-helix actor'),
+    'bahaya': ('Bagian upaya di kelurahan {ikrn}', 'Share of effort in {ikrn} kelurahan'),
+    'bahaya_text': ('{share} intervensi terjadi di kelurahan {ikrn}, yang memuat {targets} situs sasaran (rasio {ratio}).', '{share} of interventions happened in {ikrn} kelurahan, which hold {targets} of the target sites (ratio {ratio}).'),
+    'gaps': ('Daftar kesenjangan (prioritas)', 'Gap list (priority)'),
+    'no_gaps': ('Tidak ada kesenjangan.', 'No gaps.'),
+    'matrix': ('Jenis intervensi x aktor (jumlah intervensi)', 'Intervention type x actor (number of interventions)'),
+    'total': ('Total', 'Total'),
+    'rank': ('No', 'No'),
+    'place': ('Tempat', 'Place'),
+    'gap': ('Kesenjangan', 'Gap'),
+    'last': ('Terakhir', 'Last'),
+    'level': ('Tingkat', 'Level'),
+    'gap_not_reached': ('belum dijangkau', 'not reached'),
+    'gap_missing_types': ('jenis belum lengkap', 'types missing'),
+    'gap_missing_actors': ('aktor belum lengkap', 'actors missing'),
+    'more': ('+{n} lainnya', '+{n} more'),
+    'kelurahan': ('Kelurahan', 'Kelurahan'),
+    'kecamatan': ('Kecamatan', 'Kecamatan'),
+    'kota': ('Kota/Kabupaten', 'Kota/Kabupaten'),
+    'site': ('Situs', 'Site'),
+    'ikrn': ('IKRN', 'IKRN'),
+    'location': ('Lokasi', 'Location'),
+    'approximate': ('perkiraan (titik kelurahan)', 'approximate (kelurahan point)'),
+    'generalised': ('digeneralisasi ke kelurahan (versi publik)', 'generalised to the kelurahan (public version)'),
+    'exact': ('titik situs', 'site point'),
+    'timeline': ('Intervensi per bulan', 'Interventions per month'),
+    'last_activity': ('Kegiatan terakhir', 'Last activity'),
+    'days_since': ('{n} hari yang lalu', '{n} days ago'),
+    'never': ('belum pernah', 'never'),
+    'missing_types': ('Jenis belum ada', 'Types not yet done'),
+    'missing_actors': ('Aktor belum terlibat', 'Actors not yet involved'),
+    'none': ('-', '-'),
+    'all_done': ('lengkap', 'complete'),
+    'types_done': ('Jenis', 'Types'),
+    'actors_done': ('Aktor', 'Actors'),
+    'kota_summary': ('{kel} kelurahan, {n} intervensi, situs sasaran dijangkau {reached}, tercakup {covered}.', '{kel} kelurahan, {n} interventions, target sites reached {reached}, covered {covered}.'),
+    'no_sites': ('Tidak ada situs sasaran dalam filter ini.', 'No target sites within these filters.'),
+    'public': ('Versi publik: lokasi situs digeneralisasi ke kelurahan; teks bebas tidak disertakan.', 'Public version: site locations generalised to the kelurahan; free text left out.'),
+    'internal': ('Versi internal: memuat lokasi situs. Jangan disebarkan ke publik.', 'Internal version: holds site locations. Do not publish.'),
+    'level_site': ('situs', 'site'),
+    'level_kelurahan': ('kelurahan', 'kelurahan'),
+    'level_kecamatan': ('kecamatan', 'kecamatan'),
+    'level_kota': ('kota', 'kota'),
+    'level_province': ('provinsi', 'province'),
+    'no_data': ('tidak ada data', 'no data'),
+}
+
 # -- map.*: geo_p4gn.render.maps -------------------------------------------------------------------------
 _MAP: dict[str, tuple[str, str]] = {
     "sites": ("Situs", "Sites"),
@@ -584,7 +670,7 @@ _REJECT: dict[str, tuple[str, str]] = {
 }
 
 # -- streamlit.*: Streamlit's own texts, as its frontend writes them in English (the second text) -------------
-# The app's page swaps them for the first text in Bahasa Indonesia (geo_p4gn_app.session.translate_streamlit);
+# The app's page swaps them for the first text in Bahasa Indonesia (geo_p4gn.http.page);
 # "Add: " and the page-not-found message are prefixes.
 _STREAMLIT: dict[str, tuple[str, str]] = {
     "choose_option": ("Pilih...", "Choose an option"),
@@ -617,7 +703,7 @@ def _merge(sections: Mapping[str, Mapping[str, tuple[str, ...]]]) -> dict[str, t
 #: Every string: ``key -> (Bahasa Indonesia, English)``, in the order of :data:`LANGS`.
 CATALOGUE: dict[str, tuple[str, ...]] = _merge(
     {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT, "streamlit": _STREAMLIT,
-     "lapangan": _LAPANGAN})
+     "lapangan": _LAPANGAN, "image": _IMAGE, "report": _REPORT})
 #: The catalogue per language: ``STRINGS[lang][key]``.
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in CATALOGUE.items()} for i, lang in enumerate(LANGS)}
 

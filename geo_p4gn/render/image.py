@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import __version__, coverage, settings
+from .. import __version__, coverage, i18n, regions, settings
 from .._errors import P4gnError
 from ..filters import Filters
 from . import html as _html
@@ -68,30 +68,11 @@ RC = {
     "path.simplify": True,
 }
 
-TEXT = {
-    "id": {
-        "title": "Cakupan intervensi P4GN, DKI Jakarta", "period": "Periode", "filters": "Filter",
-        "made": "Dibuat", "source": "Sumber", "boundaries": "batas wilayah",
-        "records": "data intervensi geo_p4gn (agregat)", "north": "U", "sites": "Situs sasaran",
-        "sites_legend": "Situs: kelengkapan jenis", "level_kelurahan": "per kelurahan", "level_kecamatan": "per kecamatan", "level_kota": "per kota",
-        "public": "Versi publik: lokasi situs digeneralisasi ke kelurahan.",
-        "internal": "Versi internal: jangan disebarkan ke publik.",
-        "no_period": "-",
-    },
-    "en": {
-        "title": "P4GN intervention coverage, DKI Jakarta", "period": "Period", "filters": "Filters",
-        "made": "Made", "source": "Source", "boundaries": "boundaries",
-        "records": "geo_p4gn intervention data (aggregated)", "north": "N", "sites": "Target sites",
-        "sites_legend": "Sites: type completeness", "level_kelurahan": "by kelurahan", "level_kecamatan": "by kecamatan", "level_kota": "by kota",
-        "public": "Public version: site locations generalised to the kelurahan.",
-        "internal": "Internal version: do not publish.",
-        "no_period": "-",
-    },
-}
 
 
 def t(key: str, lang: str) -> str:
-    return TEXT["en" if lang == "en" else "id"][key]
+    """A text of the PNG map from the one catalogue (``image.<key>``)."""
+    return i18n.t(f"image.{key}", lang)
 
 
 def now_wib() -> dt.datetime:
@@ -146,7 +127,7 @@ def prepare(records: pd.DataFrame, sites: pd.DataFrame | None, *, boundaries, ta
     tables = coverage.coverage_tables(recs, st, kel, taxonomy, filters, levels=tuple(levels), as_of=as_of)
     counted = filters.record_mask(recs, st) & ~recs["deleted"]
     lo, hi = _html._period(recs, counted, filters)
-    to = "sampai" if lang == "id" else "to"
+    to = i18n.t("export.dates", lang)
     period = f"{lo or '...'} {to} {hi or '...'}" if (lo or hi) else t("no_period", lang)
     areas = {}
     for level in LEVELS:
@@ -413,22 +394,22 @@ def level_map(ax, view: View, *, level: str, metric: str, extent_areas: gpd.GeoD
     areas = view.areas[level]
     areas = areas[areas["code"].isin(table["code"])]
     if only:
-        areas = areas[areas["code"].astype(str).str[:5].isin(only)]
+        areas = areas[regions.kota_codes(areas["code"].astype(str)).isin(only)]
     values = maps.metric_values(table, metric)
     share = maps.METRICS[metric][0]
     ax.set_axis_off()
     items = choropleth(ax, areas, values, share=share, lang=view.lang,
                        linewidth=0.25 if level == "kelurahan" else 0.5)
     kec = view.areas["kecamatan"][view.areas["kecamatan"]["code"].isin(
-        areas["code"].astype(str).str[:8])] if level == "kelurahan" else None
-    kota = view.areas["kota"][view.areas["kota"]["code"].isin(areas["code"].astype(str).str[:5])]
+        regions.kecamatan_codes(areas["code"].astype(str)))] if level == "kelurahan" else None
+    kota = view.areas["kota"][view.areas["kota"]["code"].isin(regions.kota_codes(areas["code"].astype(str)))]
     if kec is not None:
         outlines(ax, kec, linewidth=0.7, color="#444444")
     if level != "kota":
         outlines(ax, kota, linewidth=1.6, color="#222222")
     pts = view.site_points
     if only:
-        pts = pts[pts["kelurahan_code"].astype(str).str[:5].isin(only)]
+        pts = pts[regions.kota_codes(pts["kelurahan_code"].astype(str)).isin(only)]
     draw_sites(ax, pts, size=site_size)
     if extent_areas is None:
         main = mainland(areas)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import coverage
+from .. import coverage, i18n, regions
 from .._errors import P4gnError, os_fault
 from ..filters import Filters
 from . import image, maps
@@ -47,74 +47,11 @@ GAP_ROWS = 12
 #: Most metric maps per page is one; the site location map shows the kelurahan and this many metres around.
 SITE_MAP_MARGIN_M = 1500.0
 
-TEXT = {
-    "id": {
-        "title": "Buku peta cakupan intervensi P4GN", "subtitle": "DKI Jakarta",
-        "period": "Periode", "filters": "Filter", "made": "Dibuat", "page": "Halaman {n} dari {total}",
-        "contents": "Daftar isi", "cover": "Ringkasan provinsi", "kota_part": "Kota dan kabupaten",
-        "site_part": "Situs sasaran", "summary": "Ringkasan provinsi",
-        "targets_reached": "Situs sasaran dijangkau", "targets_covered": "Situs sasaran tercakup (semua jenis)",
-        "interventions": "Intervensi", "participants": "Peserta (dilaporkan)", "organisations": "Organisasi",
-        "by_type": "Intervensi per jenis", "by_actor": "Intervensi per aktor pentahelix",
-        "bahaya": "Bagian upaya di kelurahan {ikrn}",
-        "bahaya_text": "{share} intervensi terjadi di kelurahan {ikrn}, yang memuat {targets} situs sasaran "
-                       "(rasio {ratio}).",
-        "gaps": "Daftar kesenjangan (prioritas)", "no_gaps": "Tidak ada kesenjangan.",
-        "matrix": "Jenis intervensi x aktor (jumlah intervensi)", "total": "Total",
-        "rank": "No", "place": "Tempat", "gap": "Kesenjangan", "last": "Terakhir", "level": "Tingkat",
-        "gap_not_reached": "belum dijangkau", "gap_missing_types": "jenis belum lengkap",
-        "gap_missing_actors": "aktor belum lengkap", "more": "+{n} lainnya",
-        "kelurahan": "Kelurahan", "kecamatan": "Kecamatan", "kota": "Kota/Kabupaten", "site": "Situs",
-        "ikrn": "IKRN", "location": "Lokasi", "approximate": "perkiraan (titik kelurahan)",
-        "generalised": "digeneralisasi ke kelurahan (versi publik)", "exact": "titik situs",
-        "timeline": "Intervensi per bulan", "last_activity": "Kegiatan terakhir",
-        "days_since": "{n} hari yang lalu", "never": "belum pernah", "missing_types": "Jenis belum ada",
-        "missing_actors": "Aktor belum terlibat", "none": "-", "all_done": "lengkap",
-        "types_done": "Jenis", "actors_done": "Aktor", "kota_summary":
-            "{kel} kelurahan, {n} intervensi, situs sasaran dijangkau {reached}, tercakup {covered}.",
-        "no_sites": "Tidak ada situs sasaran dalam filter ini.",
-        "public": "Versi publik: lokasi situs digeneralisasi ke kelurahan; teks bebas tidak disertakan.",
-        "internal": "Versi internal: memuat lokasi situs. Jangan disebarkan ke publik.",
-        "level_site": "situs", "level_kelurahan": "kelurahan", "level_kecamatan": "kecamatan",
-        "level_kota": "kota", "level_province": "provinsi", "no_data": "tidak ada data",
-    },
-    "en": {
-        "title": "P4GN intervention coverage map book", "subtitle": "DKI Jakarta",
-        "period": "Period", "filters": "Filters", "made": "Made", "page": "Page {n} of {total}",
-        "contents": "Contents", "cover": "Province summary", "kota_part": "Kota and kabupaten",
-        "site_part": "Target sites", "summary": "Province summary",
-        "targets_reached": "Target sites reached", "targets_covered": "Target sites covered (every type)",
-        "interventions": "Interventions", "participants": "Participants (reported)",
-        "organisations": "Organisations",
-        "by_type": "Interventions by type", "by_actor": "Interventions by penta-helix actor",
-        "bahaya": "Share of effort in {ikrn} kelurahan",
-        "bahaya_text": "{share} of interventions happened in {ikrn} kelurahan, which hold {targets} of the "
-                       "target sites (ratio {ratio}).",
-        "gaps": "Gap list (priority)", "no_gaps": "No gaps.",
-        "matrix": "Intervention type x actor (number of interventions)", "total": "Total",
-        "rank": "No", "place": "Place", "gap": "Gap", "last": "Last", "level": "Level",
-        "gap_not_reached": "not reached", "gap_missing_types": "types missing",
-        "gap_missing_actors": "actors missing", "more": "+{n} more",
-        "kelurahan": "Kelurahan", "kecamatan": "Kecamatan", "kota": "Kota/Kabupaten", "site": "Site",
-        "ikrn": "IKRN", "location": "Location", "approximate": "approximate (kelurahan point)",
-        "generalised": "generalised to the kelurahan (public version)", "exact": "site point",
-        "timeline": "Interventions per month", "last_activity": "Last activity",
-        "days_since": "{n} days ago", "never": "never", "missing_types": "Types not yet done",
-        "missing_actors": "Actors not yet involved", "none": "-", "all_done": "complete",
-        "types_done": "Types", "actors_done": "Actors", "kota_summary":
-            "{kel} kelurahan, {n} interventions, target sites reached {reached}, covered {covered}.",
-        "no_sites": "No target sites within these filters.",
-        "public": "Public version: site locations generalised to the kelurahan; free text left out.",
-        "internal": "Internal version: holds site locations. Do not publish.",
-        "level_site": "site", "level_kelurahan": "kelurahan", "level_kecamatan": "kecamatan",
-        "level_kota": "kota", "level_province": "province", "no_data": "no data",
-    },
-}
 
 
 def _t(key: str, lang: str, **values) -> str:
-    text = TEXT["en" if lang == "en" else "id"][key]
-    return text.format(**values) if values else text
+    """A text of the map book from the one catalogue (``report.<key>``)."""
+    return i18n.t(f"report.{key}", lang, **values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,8 +318,8 @@ def _site_page(fig, view: image.View, taxonomy, code: str, name: str, kel_names:
         where = _t("approximate" if bool(approx) else "exact", lang)
     info = [
         [_t("kelurahan", lang), f"{kel_names.get(kel, kel)} ({kel})"],
-        [_t("kecamatan", lang), str(kec_names.get(str(kel)[:8], _t("none", lang)))],
-        [_t("kota", lang), str(kota_names.get(str(kel)[:5], _t("none", lang)))],
+        [_t("kecamatan", lang), str(kec_names.get(regions.kecamatan_code(str(kel)), _t("none", lang)))],
+        [_t("kota", lang), str(kota_names.get(regions.kota_code(str(kel)), _t("none", lang)))],
         [_t("ikrn", lang), ikrn_text], [_t("location", lang), where],
         [_t("interventions", lang), str(int(row["interventions"]))],
         [_t("types_done", lang), fraction_text(int(row["types_done"]), int(row["types_total"]))],
