@@ -15,7 +15,7 @@ import sys
 
 import pandas as pd
 
-from .. import _json, coverage, services, settings
+from .. import _json, compare, coverage, services, settings
 from .._errors import P4gnError
 from ..filters import add_filter_arguments, filters_from_args
 from ..records import parse_date
@@ -86,6 +86,16 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     as_of = _as_of(args)
     areas, taxonomy = _load_areas(), _load_taxonomy()
+    if args.compare:
+        if filters.date_from or filters.date_to:
+            msg = "--compare gives both periods: leave out --from and --to"
+            raise P4gnError(msg)
+        a, b = (compare.period(p) for p in args.compare)
+        table = _run(args, lambda store, user: services.compare_periods(
+            store, user, a, b, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
+            level=args.level, areas=areas, taxonomy=taxonomy))
+        sys.stdout.write(format_table(table, args.format))
+        return 0
     table = _run(args, lambda store, user: services.coverage_table(
         store, user, args.level, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
         as_of=as_of, areas=areas, taxonomy=taxonomy))
@@ -118,6 +128,9 @@ def register(subparsers) -> None:
         "coverage", help="the coverage table (reached, covered, completeness) of target sites or areas",
         description="Print the coverage table; columns are documented in docs/coverage.md.")
     p.add_argument("--level", choices=coverage.LEVELS, default="kelurahan")
+    p.add_argument("--compare", nargs=2, metavar=("FROM..TO", "FROM..TO"),
+                   help="compare two periods (or years: --compare 2024 2025): reached in both, newly reached, "
+                        "no longer reached, types and actors gained and lost (columns: docs/coverage.md)")
     _common(p)
     p.set_defaults(func=_cmd_coverage)
 

@@ -63,6 +63,7 @@ from .admin import (
     set_role,
 )
 from .data import (
+    compare_periods,
     coverage_table,
     export_html,
     export_records,
@@ -104,6 +105,7 @@ __all__ = [
     "backup_store",
     "cache_scope",
     "can",
+    "compare_periods",
     "coverage_table",
     "delete_intervention",
     "edit_intervention",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from .. import coverage, importers
+from .. import compare, coverage, importers
 from ..filters import Filters
 from ..filters import resolve_filters as _resolve_filters
 from ..identity import User, authorize
@@ -57,6 +58,17 @@ def gap_list(store: Store, user: User, filters: Filters | None = None, *, levels
     return coverage.gap_list(records, sites, store.boundaries.kelurahan if areas is None else areas,
                              store.taxonomy if taxonomy is None else taxonomy, filters, levels=tuple(levels),
                              as_of=as_of)
+
+
+def compare_periods(store, user: User, a, b, filters: Filters | None = None, *, level: str = "kelurahan",
+                    areas=None, taxonomy=None):
+    """Period ``a`` against period ``b`` (:func:`geo_p4gn.compare.compare_periods`) over the store (planners
+    and up); each period is ``(first day, last day)``."""
+    records, sites, filters = _coverage_inputs(store, user, dataclasses.replace(filters or Filters(), date_to=max(
+        a[1], b[1])))
+    return compare.compare_periods(records, sites, store.boundaries.kelurahan if areas is None else areas,
+                                   store.taxonomy if taxonomy is None else taxonomy, a, b,
+                                   dataclasses.replace(filters, date_from=None, date_to=None), level=level)
 
 
 # -- import and export ---------------------------------------------------------------------------

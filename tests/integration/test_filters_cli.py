@@ -50,3 +50,15 @@ def test_a_value_that_matches_nothing_exits_2_naming_it(seeded, capsys, tmp_path
     assert captured.out == ""
     assert captured.err == "geo-p4gn: error: --kota 'Jakarta Bart': no kota has this code or name\n"
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_coverage_compare_two_periods(seeded, capsys):
+    """Issue 13: geo-p4gn coverage --compare FROM..TO FROM..TO (the starter data is of 2024)."""
+    capsys.readouterr()
+    assert cli.main(["coverage", "--level", "site", "--compare", "2023", "2024-01-01..2024-12-31",
+                     "--store", seeded]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert rows and {r["change"] for r in rows} <= {"new", "neither"}
+    assert any(r["change"] == "new" and r["interventions_a"] == "0" for r in rows)
+    assert cli.main(["coverage", "--compare", "2024", "2025", "--from", "2024-01-01", "--store", seeded]) == 2
+    assert "leave out --from and --to" in capsys.readouterr().err
