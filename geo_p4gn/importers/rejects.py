@@ -11,6 +11,7 @@ from typing import Any
 import shapely.geometry
 
 from .._errors import P4gnError
+from .._files import replacing
 from ..records import is_blank
 from ..spreadsheet import neutralise
 from ._common import ALL_REJECT_COLUMNS, normalise_column
@@ -56,14 +57,11 @@ def write_rejects(checked: Checked, rejects: Sequence[Reject], out: str | os.Pat
         if add_id:
             out_cells = [made or "", *out_cells]
         rows.append([*(neutralise(c, keep_numbers=True) for c in out_cells), r.row, r.field, neutralise(r.reason_in(lang))])
-    tmp = out.with_name(f".{out.name}.partial")
     try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        with replacing(out) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh, delimiter=table.delimiter or ",")
             w.writerow([*header, *reject_columns(lang)])
             w.writerows(rows)
-        os.replace(tmp, out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         msg = f"cannot write the rejects file {out}: {exc.strerror or exc}"
         raise P4gnError(msg) from exc

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .. import coverage, i18n, regions
 from .._errors import P4gnError, os_fault
+from .._files import atomic_write
 from ..filters import Filters
 from . import image, maps
 from .image import fraction_text, made_text
@@ -453,13 +454,8 @@ def render_report(records: pd.DataFrame, sites: pd.DataFrame | None, *, boundari
 def write_atomically(data: bytes, out: str | Path, doing: str) -> Path:
     """Write ``data`` to ``out`` through a temporary file beside it (no partial file on a full disk)."""
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(out)
+        atomic_write(out, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if exc.filename is None or str(exc.filename) == str(tmp):
-            exc.filename = str(out)
         raise os_fault(exc, doing=doing) from exc
     return out

@@ -30,9 +30,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from .. import coverage, settings
 from .._errors import P4gnError, os_fault
+from .._files import replacing
 from ..filters import Filters
 from . import data as export_data
 from . import html as _html
@@ -166,7 +168,6 @@ def render_styled_gpkg(records: pd.DataFrame, sites: pd.DataFrame | None, out: s
                        boundaries, taxonomy, filters: Filters | None = None, public: bool = False,
                        lang: str = "id", metric: str = "interventions", as_of: dt.date | None = None) -> dict:
     """Write the styled GeoPackage to ``out`` (whole, then moved into place); returns rows per layer."""
-    import pyogrio
 
     if metric not in maps.METRICS:
         msg = f"metric must be one of {', '.join(maps.METRICS)}, not {metric!r}"
@@ -185,32 +186,34 @@ def render_styled_gpkg(records: pd.DataFrame, sites: pd.DataFrame | None, out: s
     inter = inter.astype({c: object for c in inter.columns if c not in ("geometry", "participants", "lat", "lon",
                                                                         "kelurahan_lat", "kelurahan_lon")})
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.partial.gpkg")
-    tmp.unlink(missing_ok=True)
     counts, styles = {}, []
     try:
-        for level in COVERAGE_LEVELS:
-            layer, cats = coverage_layer(tables[level], boundaries.layer(level), metric, lang)
-            name = f"coverage_{level}"
-            pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", append=bool(counts))
-            counts[name] = len(layer)
-            title = f"{maps.metric_label(metric, lang)} ({level})"
-            styles.append({"table": name, "name": STYLE_NAME, "qml": qml("metric_class", cats),
-                           "sld": sld(name, "metric_class", cats), "description": title})
-        pyogrio.write_dataframe(inter, tmp, layer="interventions", driver="GPKG", append=True)
-        counts["interventions"] = len(inter)
-        type_cats = [(k, taxonomy.label("types", k, lang), maps.TYPE_COLORS[i % len(maps.TYPE_COLORS)])
-                     for i, k in enumerate(taxonomy.type_keys)]
-        styles.append({"table": "interventions", "name": STYLE_NAME,
-                       "qml": qml("type_key", type_cats, kind="marker", label_field=None),
-                       "sld": sld("interventions", "type_key", type_cats, kind="marker"),
-                       "description": "interventions by type"})
-        _write_styles(tmp, styles)
-        os.replace(tmp, out)
+        with replacing(out) as tmp:
+            _write_styled(tmp, tables, records=inter, boundaries=boundaries, taxonomy=taxonomy, metric=metric,
+                          lang=lang, counts=counts, styles=styles)
     except OSError as exc:
-        if exc.filename is None or str(exc.filename) == str(tmp):
-            exc.filename = str(out)
         raise os_fault(exc, doing="writing the styled GeoPackage") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return counts
+
+
+def _write_styled(tmp: Path, tables, *, records, boundaries, taxonomy, metric: str, lang: str, counts: dict,
+                  styles: list) -> None:
+    """The coverage layers, the interventions and their styles, written to the GeoPackage ``tmp``."""
+    inter = records
+    for level in COVERAGE_LEVELS:
+        layer, cats = coverage_layer(tables[level], boundaries.layer(level), metric, lang)
+        name = f"coverage_{level}"
+        pyogrio.write_dataframe(layer, tmp, layer=name, driver="GPKG", append=bool(counts))
+        counts[name] = len(layer)
+        title = f"{maps.metric_label(metric, lang)} ({level})"
+        styles.append({"table": name, "name": STYLE_NAME, "qml": qml("metric_class", cats),
+                       "sld": sld(name, "metric_class", cats), "description": title})
+    pyogrio.write_dataframe(inter, tmp, layer="interventions", driver="GPKG", append=True)
+    counts["interventions"] = len(inter)
+    type_cats = [(k, taxonomy.label("types", k, lang), maps.TYPE_COLORS[i % len(maps.TYPE_COLORS)])
+                 for i, k in enumerate(taxonomy.type_keys)]
+    styles.append({"table": "interventions", "name": STYLE_NAME,
+                   "qml": qml("type_key", type_cats, kind="marker", label_field=None),
+                   "sld": sld("interventions", "type_key", type_cats, kind="marker"),
+                   "description": "interventions by type"})
+    _write_styles(tmp, styles)

@@ -19,13 +19,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 from .. import auth, settings
 from .._errors import P4gnError, PermissionDenied, ValidationError
+from .._files import atomic_write
 from ..identity import SINGLE_USER, User, authorize
 
 #: The token file.
@@ -73,16 +73,7 @@ def _editing(p: Path) -> Iterator[dict[str, dict]]:
     with auth._locked(p):  # the same POSIX lock as the users file, on the token file's own lock file
         tokens = _load(p)
         yield tokens
-        tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"tokens": tokens}, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, p)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(p, json.dumps({"tokens": tokens}, indent=1, sort_keys=True), mode=0o600)
 
 
 def _info(digest: str, entry: dict) -> TokenInfo:
