@@ -11,7 +11,7 @@ Roles
 ``perencana`` (planner)
     reads everything; exports for internal use (not the public exports).
 ``pimpinan`` (manager)
-    planner + public exports + the site registry + importing files.
+    planner + public exports + the site registry + importing files + reviewing possible duplicates.
 ``admin``
     everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
     log, backups and restores.
@@ -70,11 +70,12 @@ ACTIONS: Mapping[str, str] = MappingProxyType({
     "backup": "make backups",
     "restore_backup": "restore the store from a backup",
     "manage_database": "grant database roles",
+    "review_duplicates": "review possible duplicates",
 })
 
 _FIELD = frozenset({"record", "read_own", "read_sites", "edit_own", "delete_own"})
 _PLANNER = frozenset({"read", "read_own", "read_sites", "export"})
-_MANAGER = _PLANNER | {"export_public", "manage_sites", "import"}
+_MANAGER = _PLANNER | {"export_public", "manage_sites", "import", "review_duplicates"}
 
 #: Which role may do which action (the whole permission matrix).
 ROLE_ACTIONS: Mapping[str, frozenset[str]] = MappingProxyType({

@@ -32,6 +32,10 @@ GEO_P4GN_TOKENS, GEO_P4GN_TOKEN_DAYS
     (default 30). See :mod:`geo_p4gn.services.tokens`.
 GEO_P4GN_OWN_EDIT_DAYS
     Days during which field teams may correct or delete their own records (default 7).
+GEO_P4GN_DUPLICATE_DAYS, GEO_P4GN_DUPLICATE_SIMILARITY
+    The possible-duplicate rule (:mod:`geo_p4gn.duplicates`): two records of the same type at the same site
+    (or kelurahan) whose days overlap or lie at most this many days apart (default 3), by organisations whose
+    names are at least this similar (0 to 1, default 0.6).
 GEO_P4GN_SMTP_HOST, GEO_P4GN_SMTP_PORT
     The agency's SMTP server for mailed bulletins (``geo-p4gn report ... --mail``); no host (the
     default) means bulletins are only written as files. Port default 587.
@@ -80,6 +84,9 @@ basemap_path: Path | None = Path(os.environ["GEO_P4GN_BASEMAP"]) if os.environ.g
 basemap_attribution: str = os.environ.get("GEO_P4GN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors")
 #: Days during which field teams may correct or delete their own records.
 own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
+#: The possible-duplicate rule: days apart at most, and the least organisation-name similarity (0..1).
+duplicate_days: int = int(os.environ.get("GEO_P4GN_DUPLICATE_DAYS", "3"))
+duplicate_similarity: float = float(os.environ.get("GEO_P4GN_DUPLICATE_SIMILARITY", "0.6"))
 #: Largest upload (bytes) and most data rows of an import (geo_p4gn.importers.limits holds the effective values).
 max_upload_bytes: int = int(float(os.environ.get("GEO_P4GN_MAX_UPLOAD_MB", "50")) * 1_000_000)
 max_rows: int = int(os.environ.get("GEO_P4GN_MAX_ROWS", "200000"))

@@ -115,6 +115,22 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_duplicates(args: argparse.Namespace) -> int:
+    filters = filters_from_args(args)
+    user = cli_user(args)
+    services.authorize(user, "review_duplicates")  # before opening (or creating) anything
+    areas, taxonomy = _load_areas(), _load_taxonomy()
+    store = _open_store(args.store or settings.store_url)
+    try:
+        table = services.list_duplicates(
+            store, user, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
+            days=args.days, similarity=args.similarity)
+    finally:
+        store.close()
+    sys.stdout.write(format_table(table, args.format))
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     add_filter_arguments(p)
     p.add_argument("--as-of", metavar="DATE", help="the day days_since_last counts to (default today)")
@@ -142,3 +158,13 @@ def register(subparsers) -> None:
                         "default site,kelurahan)")
     _common(g)
     g.set_defaults(func=_cmd_gaps)
+
+    d = subparsers.add_parser(
+        "duplicates", help="possible duplicates across reporters (managers and admins)",
+        description="List pairs of records that may report the same event: same type, same site (or kelurahan), "
+                    "days overlapping or close, similar organisation names (geo_p4gn.duplicates).")
+    d.add_argument("--days", type=int, help="days apart at most (default GEO_P4GN_DUPLICATE_DAYS, 3)")
+    d.add_argument("--similarity", type=float,
+                   help="least organisation-name similarity, 0..1 (default GEO_P4GN_DUPLICATE_SIMILARITY, 0.6)")
+    _common(d)
+    d.set_defaults(func=_cmd_duplicates)

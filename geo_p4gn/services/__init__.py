@@ -13,7 +13,7 @@ Roles
 ``perencana`` (planner)
     reads everything; exports for internal use (not the public exports).
 ``pimpinan`` (manager)
-    planner + public exports + the site registry + importing files.
+    planner + public exports + the site registry + importing files + reviewing possible duplicates.
 ``admin``
     everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
     log, backups and restores.
@@ -71,6 +71,7 @@ from .data import (
     import_file,
     resolve_filters,
 )
+from .duplicates import list_duplicates
 from .records import (
     delete_intervention,
     edit_intervention,
@@ -116,6 +117,7 @@ __all__ = [
     "get_intervention",
     "grant_app_role",
     "import_file",
+    "list_duplicates",
     "list_interventions",
     "list_sites",
     "list_users",

@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 import geo_p4gn
-from geo_p4gn import NotFoundError, PermissionDenied, auth, cli, services, settings
+from geo_p4gn import NotFoundError, PermissionDenied, auth, cli, duplicates, services, settings
 from geo_p4gn.records import validate_record
 from geo_p4gn.services import User
 from geo_p4gn.store import open_store
@@ -27,11 +27,11 @@ ROLES = ("petugas", "perencana", "pimpinan", "admin")
 ACTIONS = (
     "record", "read_own", "read_sites", "edit_own", "delete_own", "edit_any", "delete_any", "restore", "read",
     "export", "export_public", "import", "manage_sites", "manage_users", "manage_taxonomy", "audit_read",
-    "backup", "restore_backup", "manage_database",
+    "backup", "restore_backup", "manage_database", "review_duplicates",
 )
 FIELD = {"record", "read_own", "read_sites", "edit_own", "delete_own"}
 PLANNER = {"read", "read_own", "read_sites", "export"}
-MANAGER = PLANNER | {"export_public", "manage_sites", "import"}
+MANAGER = PLANNER | {"export_public", "manage_sites", "import", "review_duplicates"}
 EXPECTED = {"petugas": FIELD, "perencana": PLANNER, "pimpinan": MANAGER, "admin": set(ACTIONS)}
 USERS = {role: User(f"{role}1@example.org", role) for role in ROLES}
 OTHER = "petugas2@example.org"
@@ -163,6 +163,8 @@ def do(action: str, w, user: User):
         with pytest.raises(geo_p4gn.ValidationError, match="needs a PostGIS store"):
             services.grant_app_role(s, user, "p4gn_app")
         return "checked"
+    if action == "review_duplicates":
+        return list(services.list_duplicates(s, user).columns)
     raise AssertionError(action)
 
 
@@ -187,6 +189,7 @@ RESULTS = {
     "backup": lambda u: True,
     "restore_backup": lambda u: 6,
     "manage_database": lambda u: "checked",
+    "review_duplicates": lambda u: list(duplicates.COLUMNS),
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
-from geo_p4gn import cli
+from geo_p4gn import cli, duplicates
 
 
 @pytest.fixture
@@ -62,3 +63,19 @@ def test_coverage_compare_two_periods(seeded, capsys):
     assert any(r["change"] == "new" and r["interventions_a"] == "0" for r in rows)
     assert cli.main(["coverage", "--compare", "2024", "2025", "--from", "2024-01-01", "--store", seeded]) == 2
     assert "leave out --from and --to" in capsys.readouterr().err
+
+
+def test_duplicates_lists_pairs(seeded, capsys, tmp_path):
+    """Issue 13: geo-p4gn duplicates --format csv|json (the single local user is an admin)."""
+    src = tmp_path / "dua-pelapor.csv"
+    src.write_text("tanggal,jenis,aktor,organisasi,lintang,bujur\n"
+                   "2025-03-01,deklarasi,pemerintah,BNNK Jakarta Barat,-6.151539,106.760338\n"
+                   "2025-03-02,deklarasi,pemerintah,BNNK Jakbar,-6.151539,106.760338\n", encoding="utf-8")
+    assert cli.main(["import", str(src), "--store", seeded]) == 0
+    capsys.readouterr()
+    assert cli.main(["duplicates", "--from", "2025-01-01", "--format", "json", "--store", seeded]) == 0
+    pairs = json.loads(capsys.readouterr().out)
+    assert [(p["organisation_a"], p["organisation_b"], p["days_apart"], p["place_level"]) for p in pairs] in (
+        [("BNNK Jakarta Barat", "BNNK Jakbar", 1, "kelurahan")], [("BNNK Jakbar", "BNNK Jakarta Barat", 1, "kelurahan")])
+    assert cli.main(["duplicates", "--from", "2025-01-01", "--similarity", "0.95", "--store", seeded]) == 0
+    assert capsys.readouterr().out.splitlines() == [",".join(duplicates.COLUMNS)]
