@@ -14,6 +14,7 @@ forms do not submit on Enter) and lets long choices wrap instead of being cut of
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import json
 
@@ -114,8 +115,9 @@ class PageHelper:
         async def capture(message):
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
-                if not headers.get(b"content-type", b"").startswith(b"text/html") or b"content-encoding" in headers:
+                headers = {k.lower(): v for k, v in message.get("headers", [])}
+                if not headers.get(b"content-type", b"").startswith(b"text/html") or \
+                        headers.get(b"content-encoding", b"gzip") != b"gzip":
                     start = None
                     await send(message)
                     return
@@ -128,7 +130,11 @@ class PageHelper:
             if message.get("more_body"):
                 return
             body = b"".join(chunks)
+            zipped = any(k.lower() == b"content-encoding" for k, _ in start.get("headers", []))
+            # the GZip middleware may sit inside this one (Streamlit orders them): open, add, close again
+            body = gzip.decompress(body) if zipped else body
             body = body.replace(b"</head>", head_tags() + b"</head>", 1)
+            body = gzip.compress(body, 6) if zipped else body
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
