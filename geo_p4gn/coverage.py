@@ -71,6 +71,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from . import column_codes
 from ._errors import P4gnError
 from .filters import Filters
 from .regions import within_codes
@@ -167,6 +168,8 @@ def _obj(values) -> np.ndarray:
 
 def _days(values: pd.Series) -> np.ndarray:
     """Days since 1970-01-01 as int64 (``_NO_DAY`` for a missing date)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":  # datetime64 already: no parse
+        return values.to_numpy().astype("datetime64[D]").view("int64")
     return pd.to_datetime(values).to_numpy(dtype="datetime64[D]").view("int64")
 
 
@@ -175,7 +178,10 @@ def _day(value: dt.date | None) -> int | None:
 
 
 def _encode(values, vocabulary) -> np.ndarray:
-    """Position of each value in ``vocabulary`` (-1 when missing or not in it); one hash pass."""
+    """Position of each value in ``vocabulary`` (-1 when missing or not in it); one hash pass, or none when the
+    column's codes are kept (geo_p4gn.column_codes)."""
+    if isinstance(values, pd.Series):
+        return column_codes.positions(values, vocabulary)
     codes, uniques = pd.factorize(values)
     lookup = pd.Index(vocabulary, dtype=object).get_indexer(np.asarray(uniques, dtype=object))
     return np.append(lookup, -1)[codes]
@@ -261,11 +267,19 @@ _THREADED_ROWS = 200_000
 
 
 def _normalised_orgs(values) -> tuple[np.ndarray, int]:
-    """Organisation ids that ignore case and spacing (-1 when missing); one hash pass over the rows."""
-    codes, uniques = pd.factorize(values)
+    """Organisation ids that ignore case and spacing (-1 when missing); one hash pass over the rows, or none
+    when the column's codes are kept (geo_p4gn.column_codes)."""
+    codes, uniques = column_codes.factorized(values) if isinstance(values, pd.Series) else pd.factorize(values)
     norm = [" ".join(str(o).split()).casefold() for o in np.asarray(uniques, dtype=object)]
     norm_codes, norm_uniques = pd.factorize(np.asarray(norm, dtype=object))
     return np.append(norm_codes, -1)[codes], len(norm_uniques)
+
+
+def _participants(values: pd.Series) -> np.ndarray:
+    """Participants as float64, NaN when not reported (a nullable integer column converts without a parse)."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _run(jobs: dict, threaded: bool) -> dict:
@@ -288,7 +302,7 @@ def _encode_records(records, sites_all, kel_codes, site_ids, types, actors, filt
     jobs = {
         "date": lambda: dates("date"),
         "end_date": lambda: dates("end_date"),
-        "part": lambda: pd.to_numeric(col["participants"]).to_numpy(dtype="float64", na_value=np.nan),
+        "part": lambda: _participants(col["participants"]),
         "type": lambda: _encode(col["type_key"], types),
         "actor": lambda: _encode(col["actor_key"], actors),
         "org": lambda: _normalised_orgs(col["organisation"]),
@@ -298,7 +312,8 @@ def _encode_records(records, sites_all, kel_codes, site_ids, types, actors, filt
     converted = all(pd.api.types.is_datetime64_any_dtype(col[c]) for c in ("date", "end_date"))
     if converted:  # the filters need no date conversion: run them with the rest
         jobs["keep"] = lambda: _counted(records, sites_all, look_back)
-    done = _run(jobs, threaded=len(records) > _THREADED_ROWS)
+    # threads pay only while parsing: with datetime64 dates and kept column codes every job is a take
+    done = _run(jobs, threaded=len(records) > _THREADED_ROWS and not converted)
     (date, start), (end_date, end) = done["date"], done["end_date"]
     if not converted:  # let the filters see the dates converted once (a shallow frame: no column copied)
         view = pd.DataFrame({**col, "date": date, "end_date": end_date}, copy=False)
@@ -609,11 +624,10 @@ def type_actor_matrix(
     types, actors = _scope(taxonomy, filters)
     keep = _counted(records, sites, filters)
     if site is not None:
-        keep &= (records["site_id"] == site).fillna(False).to_numpy(dtype=bool)
+        keep &= column_codes.value_mask(records["site_id"], lambda u: (u == site).to_numpy(dtype=bool))
     if area is not None:
-        kel = records["kelurahan_code"].astype(object)
-        kel = kel.where(kel.notna(), "").astype(str)
-        keep &= within_codes(kel, area).to_numpy(dtype=bool)
+        keep &= column_codes.value_mask(records["kelurahan_code"], lambda u: within_codes(
+            u.where(u.notna(), "").astype(str), area).to_numpy(dtype=bool))
     t = _encode(records["type_key"], types)
     a = _encode(records["actor_key"], actors)
     ok = keep & (t >= 0) & (a >= 0)
@@ -782,10 +796,12 @@ def timeline(
     start = _days(records["date"])[rows]
     if filters.date_from is not None:
         start = np.maximum(start, _day(filters.date_from))
-    values = records[col].astype(object).to_numpy()[rows]
-    extra = sorted({v for v in pd.unique(values) if isinstance(v, str)} - set(keys))
+    codes, uniques = column_codes.factorized(records[col])
+    codes = codes[rows]
+    present = uniques[np.unique(codes[codes >= 0])]
+    extra = sorted({v for v in present if isinstance(v, str)} - set(keys))
     keys += extra
-    k = pd.Index(keys, dtype=object).get_indexer(values)
+    k = np.append(pd.Index(keys, dtype=object).get_indexer(uniques), -1)[codes]
     ordinals = _periods(start, freq)
     lo = hi = None
     if len(rows):

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import P4gnError
+from .column_codes import value_mask
 from .records import parse_date
 from .regions import codes_at, level_of, within, within_codes
 
@@ -113,27 +114,38 @@ class Filters:
         ``site_id``; ``sites`` (``id``, ``ikrn``) is needed only for the IKRN filter, which keeps the
         records at sites of those categories.
         """
-        m = pd.Series(True, index=records.index)
-        start = pd.to_datetime(records["date"])
-        end = pd.to_datetime(records["end_date"]).fillna(start)
-        if self.date_from:
-            m &= end >= pd.Timestamp(self.date_from)
-        if self.date_to:
-            m &= start <= pd.Timestamp(self.date_to)
+        m = np.ones(len(records), dtype=bool)
+        if self.date_from or self.date_to:
+            start = _datetimes(records["date"])
+            end = _datetimes(records["end_date"])
+            end = np.where(np.isnat(end), start, end)
+            if self.date_from:
+                m &= end >= np.datetime64(self.date_from)
+            if self.date_to:
+                m &= start <= np.datetime64(self.date_to)
+        # the text columns: each condition on the column's distinct values (geo_p4gn.column_codes), then by code
         if self.types:
-            m &= records["type_key"].isin(self.types)
+            m &= value_mask(records["type_key"], lambda u: u.isin(self.types))
         if self.actors:
-            m &= records["actor_key"].isin(self.actors)
-        m &= self.area_mask(records["kelurahan_code"])
+            m &= value_mask(records["actor_key"], lambda u: u.isin(self.actors))
+        if self.kota or self.kecamatan or self.kelurahan:
+            m &= value_mask(records["kelurahan_code"], self.area_mask)
         if self.sites:
-            m &= records["site_id"].isin(self.sites)
+            m &= value_mask(records["site_id"], lambda u: u.isin(self.sites))
         if self.ikrn:
             if sites is None:
                 msg = "the IKRN filter needs the site registry"
                 raise ValueError(msg)
             keep = sites.loc[sites["ikrn"].isin(self.ikrn), "id"]
-            m &= records["site_id"].isin(keep)
-        return m.astype(bool)
+            m &= value_mask(records["site_id"], lambda u: u.isin(keep))
+        return pd.Series(m, index=records.index)
+
+
+def _datetimes(values) -> np.ndarray:
+    """A date column as a numpy datetime64 array (NaT when missing); no copy when it is datetime64 already."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        return values.to_numpy()
+    return pd.to_datetime(values).to_numpy()
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:

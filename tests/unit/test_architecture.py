@@ -7,6 +7,7 @@ imported, so the test also sees modules that cannot be imported here (the app pa
 The layers, lowest first; a module may import its own layer and the layers below it, never above::
 
     domain    pure rules and data: errors, settings, i18n, regions, files, json, taxonomy, records, sites,
+              column codes,
               filters, boundaries, identity, auth
     engines   what works on the domain: store/, importers/ (limits included), coverage, render/, seed
     services  the one door (permissions, identities) for every entry point
@@ -47,6 +48,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "geo_p4gn.taxonomy": ("domain", "core"),
     "geo_p4gn.records": ("domain", "core"),
     "geo_p4gn.sites": ("domain", "core"),
+    "geo_p4gn.column_codes": ("domain", "core"),
     "geo_p4gn.filters": ("domain", "core"),
     "geo_p4gn.boundaries": ("domain", "core"),
     "geo_p4gn.identity": ("domain", "core"),
