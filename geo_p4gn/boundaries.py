@@ -268,8 +268,63 @@ def _write_cache(layers: dict[str, gpd.GeoDataFrame], target: Path, meta: dict) 
     with replacing(target) as tmp:
         for level in LEVELS:
             layers[level].to_file(tmp, layer=level, driver="GPKG")
+        # derived once here, not at every start (issue 16): the kelurahan in the metric CRS for assignment
+        metric = layers["kelurahan"][["code", "geometry"]].to_crs(settings.metric_crs)
+        metric.to_file(tmp, layer=METRIC_LAYER, driver="GPKG")
         meta_rows = pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]})
         pyogrio.write_dataframe(meta_rows, tmp, layer="source_meta", driver="GPKG")
+
+
+#: The cache's layer of the kelurahan in the metric CRS (``code``, geometry), written with the others.
+METRIC_LAYER = "kelurahan_metric"
+
+
+def _cached_metric(path: str | None, kelurahan: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The kelurahan in the metric CRS as the cache holds them, or None when it has no such layer (a cache
+    written before issue 16), holds another CRS (``GEO_P4GN_METRIC_CRS`` changed) or other codes."""
+    if path is None:
+        return None
+    try:
+        metric = pyogrio.read_dataframe(path, layer=METRIC_LAYER, use_arrow=True)
+    except Exception:  # noqa: BLE001 - no such layer (an older cache) or unreadable: compute it instead
+        return None
+    if metric.crs is None or not metric.crs.equals(settings.metric_crs) or len(metric) != len(kelurahan):
+        return None
+    if not np.array_equal(metric["code"].to_numpy(dtype=object), kelurahan["code"].to_numpy(dtype=object)):
+        return None
+    out = kelurahan.drop(columns="geometry").copy()
+    return gpd.GeoDataFrame(out, geometry=metric.geometry.to_numpy(), crs=metric.crs)
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A layer of the cache not read yet (see :class:`_Layer`)."""
+
+    path: str
+    level: str
+
+    def read(self) -> gpd.GeoDataFrame:
+        return pyogrio.read_dataframe(self.path, layer=self.level, use_arrow=True)
+
+
+class _Layer:
+    """A layer field of :class:`Boundaries` that may be given as a :class:`_Deferred` and is then read from the
+    cache at its first use: a start reads only the kelurahan (the kecamatan and kota of a whole country are
+    1.4 s more of reading that assignment, coverage and most commands never need)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self._slot = f"_layer_{name}"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            raise AttributeError(self._slot)  # no default for the dataclass field
+        value = obj.__dict__[self._slot]
+        if isinstance(value, _Deferred):
+            value = obj.__dict__[self._slot] = value.read()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self._slot] = value
 
 
 @dataclass
@@ -277,9 +332,10 @@ class Boundaries:
     """The three nested layers and the source they were built from."""
 
     kelurahan: gpd.GeoDataFrame
-    kecamatan: gpd.GeoDataFrame
-    kota: gpd.GeoDataFrame
+    kecamatan: gpd.GeoDataFrame = _Layer()
+    kota: gpd.GeoDataFrame = _Layer()
     source: dict
+    cache: str | None = None  # the cache file the layers were read from (its derived layers are read lazily)
 
     def __post_init__(self) -> None:
         # Nothing is derived here: a whole country's 84k polygons must start in seconds (issue 16). The
@@ -294,7 +350,9 @@ class Boundaries:
     @functools.cached_property
     def _metric(self) -> gpd.GeoDataFrame:
         """The kelurahan in the metric CRS, with their spatial index built (once, at the first assignment)."""
-        metric = self.kelurahan.to_crs(settings.metric_crs)
+        metric = _cached_metric(self.cache, self.kelurahan)
+        if metric is None:
+            metric = self.kelurahan.to_crs(settings.metric_crs)
         _ = metric.sindex
         return metric
 
@@ -491,7 +549,8 @@ def load_boundaries(rebuild: bool = False) -> Boundaries:
 
 @functools.lru_cache(maxsize=2)
 def _read_cache(target: str) -> Boundaries:
-    layers = {level: pyogrio.read_dataframe(target, layer=level) for level in LEVELS}
+    kelurahan = pyogrio.read_dataframe(target, layer="kelurahan", use_arrow=True)
     meta = pyogrio.read_dataframe(target, layer="source_meta", read_geometry=False)
     source = dict(zip(meta["key"], meta["value"]))
-    return Boundaries(layers["kelurahan"], layers["kecamatan"], layers["kota"], source)
+    # the kecamatan and kota are read at their first use (Boundaries._Layer)
+    return Boundaries(kelurahan, _Deferred(target, "kecamatan"), _Deferred(target, "kota"), source, cache=target)
