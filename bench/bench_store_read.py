@@ -26,6 +26,7 @@ import datetime as dt
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -119,8 +120,6 @@ def filter_set(taxonomy, kel, k: int) -> list[Filters]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import pyogrio
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--filters", type=int, default=6)
@@ -141,9 +140,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- full read -------------------------------------------------------------------------------
     def ogr_read() -> float:
-        t0 = time.perf_counter()
-        pyogrio.read_dataframe(work, layer="interventions", use_arrow=True)
-        return time.perf_counter() - t0
+        # in a child process: GDAL links its own SQLite, and its closing the file drops this process's POSIX
+        # locks on it (a later open fails with "disk I/O error"), the reason Store.list() reads it in a child too
+        code = ("import sys, time, pyogrio; t0 = time.perf_counter(); "
+                "pyogrio.read_dataframe(sys.argv[1], layer='interventions', use_arrow=True); "
+                "print(time.perf_counter() - t0)")
+        res = subprocess.run([sys.executable, "-c", code, str(work)], capture_output=True, text=True, check=True)
+        return float(res.stdout.strip().splitlines()[-1])
 
     t_ogr = ogr_read()
     store = open_store(work, boundaries=boundaries, taxonomy=taxonomy)
