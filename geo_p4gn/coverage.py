@@ -290,51 +290,65 @@ def _run(jobs: dict, threaded: bool) -> dict:
         return {k: f.result() for k, f in futures.items()}
 
 
+def _at(values, vocabulary, rows: np.ndarray) -> np.ndarray:
+    """:func:`_encode` of ``values`` at ``rows`` only: the kept column codes taken at the rows, then looked up."""
+    if isinstance(values, pd.Series):
+        codes, uniques = column_codes.factorized(values)
+        lookup = pd.Index(vocabulary, dtype=object).get_indexer(uniques)
+        return np.append(lookup, -1).astype(np.int64)[codes[rows]]
+    return _encode(values, vocabulary)[rows]
+
+
+def _orgs_at(values, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`_normalised_orgs` at ``rows`` only (the number of distinct organisations is the whole column's)."""
+    if isinstance(values, pd.Series):
+        codes, uniques = column_codes.factorized(values)
+        norm = [" ".join(str(o).split()).casefold() for o in uniques]
+        norm_codes, norm_uniques = pd.factorize(np.asarray(norm, dtype=object))
+        return np.append(norm_codes, -1)[codes[rows]], len(norm_uniques)
+    org, n = _normalised_orgs(values)
+    return org[rows], n
+
+
+def _days_at(values: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """:func:`_days` at ``rows`` only (a datetime64 column is taken, then converted)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        return values.to_numpy()[rows].astype("datetime64[D]").view("int64")
+    return _days(values)[rows]
+
+
 def _encode_records(records, sites_all, kel_codes, site_ids, types, actors, filters) -> _Encoded:
+    """The counted rows first (a filter change usually keeps a fraction of them), then each key column taken
+    at those rows only, from the codes kept per column (geo_p4gn.column_codes)."""
     _require(records, _RECORD_COLUMNS, "records")
     col = {c: records[c] for c in _RECORD_COLUMNS}
     look_back = dataclasses.replace(filters, date_from=None)
-
-    def dates(name: str) -> tuple[pd.Series, np.ndarray]:
-        values = pd.to_datetime(col[name])
-        return values, _days(values)
-
-    jobs = {
-        "date": lambda: dates("date"),
-        "end_date": lambda: dates("end_date"),
-        "part": lambda: _participants(col["participants"]),
-        "type": lambda: _encode(col["type_key"], types),
-        "actor": lambda: _encode(col["actor_key"], actors),
-        "org": lambda: _normalised_orgs(col["organisation"]),
-        "kel": lambda: _encode(col["kelurahan_code"], kel_codes),
-        "site": lambda: _encode(col["site_id"], site_ids),
-    }
     converted = all(pd.api.types.is_datetime64_any_dtype(col[c]) for c in ("date", "end_date"))
-    if converted:  # the filters need no date conversion: run them with the rest
-        jobs["keep"] = lambda: _counted(records, sites_all, look_back)
-    # threads pay only while parsing: with datetime64 dates and kept column codes every job is a take
-    done = _run(jobs, threaded=len(records) > _THREADED_ROWS and not converted)
-    (date, start), (end_date, end) = done["date"], done["end_date"]
-    if not converted:  # let the filters see the dates converted once (a shallow frame: no column copied)
-        view = pd.DataFrame({**col, "date": date, "end_date": end_date}, copy=False)
-        done["keep"] = _counted(view, sites_all, look_back)
-    keep = done["keep"]
-    org, n_orgs = done["org"]
+    if converted:
+        keep = _counted(records, sites_all, look_back)
+    else:  # let the filters see the dates converted once (a shallow frame: no column copied)
+        done = _run({c: (lambda c=c: pd.to_datetime(col[c])) for c in ("date", "end_date")},
+                    threaded=len(records) > _THREADED_ROWS)
+        col = {**col, **done}
+        keep = _counted(pd.DataFrame(col, copy=False), sites_all, look_back)
 
-    end = np.where(end == _NO_DAY, start, end)
-    window = keep if filters.date_from is None else keep & (end >= _day(filters.date_from))
-    w = np.flatnonzero(window)
     k = np.flatnonzero(keep)
-    last = end[k] if filters.date_to is None else np.minimum(end[k], _day(filters.date_to))
-    part = done["part"][w]
+    start, end = _days_at(col["date"], k), _days_at(col["end_date"], k)
+    end = np.where(end == _NO_DAY, start, end)
+    in_window = np.arange(len(k)) if filters.date_from is None else np.flatnonzero(end >= _day(filters.date_from))
+    w = k[in_window]
+    last = end if filters.date_to is None else np.minimum(end, _day(filters.date_to))
+    part = _participants(col["participants"].iloc[w]) if len(w) else np.zeros(0)
     known = ~np.isnan(part)
+    org, n_orgs = _orgs_at(col["organisation"], w)
+    kel_k, site_k = _at(col["kelurahan_code"], kel_codes, k), _at(col["site_id"], site_ids, k)
     return _Encoded(
-        w_cell=(done["type"][w] + 1) * (len(actors) + 1) + (done["actor"][w] + 1),
-        w_org=org[w] + 1,
+        w_cell=(_at(col["type_key"], types, w) + 1) * (len(actors) + 1) + (_at(col["actor_key"], actors, w) + 1),
+        w_org=org + 1,
         w_part=np.where(known, part, 0.0),
         w_known=known.astype(np.float64),
-        w_group={"kel": done["kel"][w], "site": done["site"][w]},
-        k_group={"kel": done["kel"][k], "site": done["site"][k]},
+        w_group={"kel": kel_k[in_window], "site": site_k[in_window]},
+        k_group={"kel": kel_k, "site": site_k},
         k_last=last,
         n_types=len(types), n_actors=len(actors), n_orgs=n_orgs,
     )
@@ -628,9 +642,9 @@ def type_actor_matrix(
     if area is not None:
         keep &= column_codes.value_mask(records["kelurahan_code"], lambda u: within_codes(
             u.where(u.notna(), "").astype(str), area).to_numpy(dtype=bool))
-    t = _encode(records["type_key"], types)
-    a = _encode(records["actor_key"], actors)
-    ok = keep & (t >= 0) & (a >= 0)
+    rows = np.flatnonzero(keep)
+    t, a = _at(records["type_key"], types, rows), _at(records["actor_key"], actors, rows)
+    ok = (t >= 0) & (a >= 0)
     counts = np.bincount(t[ok] * len(actors) + a[ok], minlength=len(types) * len(actors))
     return pd.DataFrame(counts.astype(np.int64).reshape(len(types), len(actors)),
                         index=pd.Index(types, name="type_key", dtype=object),
@@ -690,6 +704,8 @@ def gap_list(
 
 # -- overlaps and the timeline ------------------------------------------------------------------------------
 def _periods(days: np.ndarray, freq: str) -> np.ndarray:
+    if freq == "M":  # months since 1970-01: pandas' monthly Period ordinals, without building an index
+        return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").view("int64")
     return pd.DatetimeIndex(days.astype("datetime64[D]")).to_period(freq).asi8
 
 
@@ -793,7 +809,7 @@ def timeline(
     keys = list(taxonomy.type_keys if by == "type" else taxonomy.actor_keys)
     keep = _counted(records, sites, filters)
     rows = np.flatnonzero(keep)
-    start = _days(records["date"])[rows]
+    start = _days_at(records["date"], rows)
     if filters.date_from is not None:
         start = np.maximum(start, _day(filters.date_from))
     codes, uniques = column_codes.factorized(records[col])
