@@ -116,3 +116,48 @@ def possible_duplicates(records: pd.DataFrame, *, days: int | None = None,
     order = frame.assign(_first=frame[["date_a", "date_b"]].min(axis=1))
     order = order.sort_values(["place", "type_key", "_first", "record_a", "record_b"], kind="stable")
     return frame.loc[order.index].reset_index(drop=True)
+
+
+# -- review decisions (stored by geo_p4gn.store._reviews) -----------------------------------------------
+#: Columns :func:`with_reviews` adds to the pairs.
+REVIEW_COLUMNS = ("decision", "duplicate_id")
+
+
+def confirmed_ids(reviews: pd.DataFrame) -> frozenset[str]:
+    """The records confirmed as a duplicate of another (``decision == "duplicate"``) in ``reviews``
+    (``Store.duplicate_reviews()``)."""
+    if reviews is None or not len(reviews):
+        return frozenset()
+    return frozenset(reviews.loc[reviews["decision"] == "duplicate", "record_id"].astype(str))
+
+
+def without_confirmed(records: pd.DataFrame, confirmed) -> pd.DataFrame:
+    """``records`` without the confirmed duplicates (ids in ``confirmed``): what every coverage figure
+    counts. The frame itself when there are none (no copy); else a new frame with a fresh index.
+
+    >>> recs = pd.DataFrame({"id": ["a", "b", "c"]})
+    >>> without_confirmed(recs, {"b"})["id"].tolist()
+    ['a', 'c']
+    """
+    if not confirmed or not len(records):
+        return records
+    keep = ~records["id"].isin(list(confirmed)).to_numpy(dtype=bool)
+    if keep.all():
+        return records
+    return records[keep].reset_index(drop=True)
+
+
+def with_reviews(pairs: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of :func:`possible_duplicates` with the review decision on each: ``decision`` is
+    ``pending`` (none yet), ``distinct`` (keep both) or ``duplicate``; ``duplicate_id`` is the record
+    marked as the duplicate (empty otherwise). Columns: :data:`COLUMNS` then :data:`REVIEW_COLUMNS`."""
+    out = pairs.copy()
+    decided: dict[frozenset, tuple[str, str | None]] = {}
+    for r in (reviews.itertuples(index=False) if reviews is not None else ()):
+        decided[frozenset((r.record_id, r.other_id))] = (
+            r.decision, r.record_id if r.decision == "duplicate" else None)
+    found = [decided.get(frozenset((a, b)), ("pending", None)) for a, b in zip(out["record_a"], out["record_b"],
+                                                                              strict=True)]
+    out["decision"] = pd.Series([f[0] for f in found], index=out.index, dtype=object)
+    out["duplicate_id"] = pd.Series([f[1] for f in found], index=out.index, dtype=object)
+    return out

@@ -15,7 +15,8 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
 - ``streamlit.*``: Streamlit's own built-in texts (its English is the second text), which the app's page
   rewrites in the chosen language (:mod:`geo_p4gn.http.page`);
 - ``reject.*``: the importer's reject reasons and the rejects file's columns (rendered by
-  :mod:`geo_p4gn.importers.reasons`).
+  :mod:`geo_p4gn.importers.reasons`);
+- ``review.*``: the duplicates review page (``app_pages/duplikat.py``).
 
 This module is part of the core: it imports nothing from the project and never Streamlit. Which
 language a person sees (session, address) is decided by the app (``geo_p4gn_app.session``).
@@ -41,7 +42,7 @@ from collections.abc import Mapping
 LANGS = ("id", "en")
 LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 #: The namespaces of :data:`CATALOGUE` (a bare key has none: the app's own strings).
-NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan", "image", "report")
+NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan", "image", "report", "review")
 
 # -- the app (bare keys) ---------------------------------------------------------------------------------
 _APP: dict[str, tuple[str, str]] = {
@@ -700,10 +701,49 @@ def _merge(sections: Mapping[str, Mapping[str, tuple[str, ...]]]) -> dict[str, t
     return out
 
 
+# -- review.*: the duplicates review page (app_pages/duplikat.py) ------------------------------------------
+_REVIEW: dict[str, tuple[str, str]] = {
+    "page": ("Tinjau duplikat", "Review duplicates"),
+    "title": ("Kemungkinan laporan ganda", "Possible duplicate reports"),
+    "help": (("Pasangan laporan dengan jenis sama, di situs atau kelurahan yang sama, pada hari yang berdekatan, "
+              "dari organisasi bernama mirip. Tandai satu sebagai duplikat dari yang lain (duplikat tidak dihitung "
+              "dalam angka cakupan mana pun), atau simpan keduanya. Setiap keputusan tercatat di log audit dan bisa "
+              "dibatalkan."),
+             ("Pairs of reports of the same type, at the same site or kelurahan, on close days, from organisations "
+              "with similar names. Mark one as a duplicate of the other (a duplicate counts in no coverage figure), "
+              "or keep both. Every decision is in the audit log and can be undone.")),
+    "period": ("Periode", "Period"),
+    "count": ("{n} pasangan, {pending} belum ditinjau", "{n} pairs, {pending} not reviewed yet"),
+    "none": ("Tidak ada kemungkinan duplikat pada periode ini.", "No possible duplicates in this period."),
+    "pair": ("{place} · {type} · {days} hari terpisah · kemiripan nama {similarity}",
+             "{place} · {type} · {days} days apart · name similarity {similarity}"),
+    "record": ("{label}: {date} · {organisation} · {id}", "{label}: {date} · {organisation} · {id}"),
+    "pending": ("Belum ditinjau", "Not reviewed"),
+    "distinct": ("Keduanya disimpan (dua kegiatan)", "Both kept (two events)"),
+    "is_duplicate": ("Duplikat: {record} (tidak dihitung)", "Duplicate: {record} (not counted)"),
+    "mark_a": ("A duplikat dari B", "A is a duplicate of B"),
+    "mark_b": ("B duplikat dari A", "B is a duplicate of A"),
+    "keep": ("Simpan keduanya", "Keep both"),
+    "unmark": ("Batalkan keputusan", "Undo the decision"),
+    "marked": ("Ditandai sebagai duplikat; tidak lagi dihitung dalam cakupan.",
+               "Marked as a duplicate; no longer counted in coverage."),
+    "kept": ("Keduanya disimpan.", "Both kept."),
+    "unmarked": ("Keputusan dibatalkan; angka cakupan kembali seperti semula.",
+                 "Decision undone; the coverage figures are as before."),
+    "decisions": ("Keputusan tersimpan", "Stored decisions"),
+    "dup_of": ("Duplikat dari catatan lain (tidak dihitung)", "Duplicate of the other record (not counted)"),
+    "col_record": ("Catatan", "Record"),
+    "col_other": ("Catatan lain", "Other record"),
+    "col_decision": ("Keputusan", "Decision"),
+    "col_by": ("Oleh", "By"),
+    "col_at": ("Waktu", "When"),
+}
+
+
 #: Every string: ``key -> (Bahasa Indonesia, English)``, in the order of :data:`LANGS`.
 CATALOGUE: dict[str, tuple[str, ...]] = _merge(
     {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT, "streamlit": _STREAMLIT,
-     "lapangan": _LAPANGAN, "image": _IMAGE, "report": _REPORT})
+     "lapangan": _LAPANGAN, "image": _IMAGE, "report": _REPORT, "review": _REVIEW})
 #: The catalogue per language: ``STRINGS[lang][key]``.
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in CATALOGUE.items()} for i, lang in enumerate(LANGS)}
 

@@ -132,6 +132,17 @@ def records(v: View, user) -> gpd.GeoDataFrame:
     return _records(v, user)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _coverage_records(v: View, _user) -> gpd.GeoDataFrame:
+    return services.without_duplicates(store(v.url), records(v, _user))
+
+
+def coverage_records(v: View, user) -> gpd.GeoDataFrame:
+    """The records every coverage figure counts: :func:`records` without the confirmed duplicates (the same
+    frame when there are none; read-only, shared like :func:`records`)."""
+    return _coverage_records(v, user)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def sites(v: View, _user) -> gpd.GeoDataFrame:
     return services.list_sites(store(v.url), _user)
@@ -177,7 +188,7 @@ def _own_recent(v: View, name: str, _user, days: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def coverage_tables(v: View, _user, filters: Filters, levels: tuple[str, ...], as_of: dt.date
                     ) -> dict[str, pd.DataFrame]:
-    return coverage.coverage_tables(records(v, _user), sites(v, _user), boundaries().kelurahan, taxonomy(),
+    return coverage.coverage_tables(coverage_records(v, _user), sites(v, _user), boundaries().kelurahan, taxonomy(),
                                     filters, levels=levels, as_of=as_of)
 
 
@@ -189,18 +200,18 @@ def gaps(v: View, _user, filters: Filters, as_of: dt.date) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def matrix(v: View, _user, filters: Filters, site: str | None, area: str | None) -> pd.DataFrame:
-    return coverage.type_actor_matrix(records(v, _user), taxonomy(), filters, site=site, area=area,
+    return coverage.type_actor_matrix(coverage_records(v, _user), taxonomy(), filters, site=site, area=area,
                                       sites=sites(v, _user))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def timeline(v: View, _user, filters: Filters, by: str) -> pd.DataFrame:
-    return coverage.timeline(records(v, _user), taxonomy(), filters, by=by, sites=sites(v, _user))
+    return coverage.timeline(coverage_records(v, _user), taxonomy(), filters, by=by, sites=sites(v, _user))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def filtered_count(v: View, _user, filters: Filters) -> int:
-    recs = records(v, _user)
+    recs = coverage_records(v, _user)
     if not len(recs):
         return 0
     return int(filters.record_mask(recs, sites(v, _user) if filters.ikrn else None).sum())

@@ -409,7 +409,7 @@ def record_points(v, _user, filters, limit: int = POINT_LIMIT,
     (store version and the user's cache scope), the filters, the limit and the box."""
     from . import data
 
-    recs = data.records(v, _user)
+    recs = data.coverage_records(v, _user)  # confirmed duplicates are not drawn twice
     if not len(recs):
         return select_points(recs, limit=limit, box=box)
     mask = filters.record_mask(recs, data.sites(v, _user) if filters.ikrn else None)

@@ -122,13 +122,60 @@ def _cmd_duplicates(args: argparse.Namespace) -> int:
     areas, taxonomy = _load_areas(), _load_taxonomy()
     store = _open_store(args.store or settings.store_url)
     try:
-        table = services.list_duplicates(
+        table = services.review_list(
             store, user, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
             days=args.days, similarity=args.similarity)
     finally:
         store.close()
     sys.stdout.write(format_table(table, args.format))
     return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    """``duplicates mark A --of B`` / ``keep A B`` / ``unmark A [--of B]`` / ``decisions``."""
+    user = cli_user(args)
+    services.authorize(user, "review_duplicates")  # before opening (or creating) anything
+    store = _open_store(args.store or settings.store_url)
+    try:
+        if args.review == "decisions":
+            sys.stdout.write(format_table(services.duplicate_decisions(store, user), args.format))
+            return 0
+        if args.review == "mark":
+            outcome = services.mark_duplicate(store, user, args.record, args.of)
+            print(f"{args.record}: duplicate of {args.of} ({outcome}); it counts in no coverage figure")
+        elif args.review == "keep":
+            outcome = services.keep_both(store, user, args.record, args.other)
+            print(f"{args.record} and {args.other}: both kept ({outcome})")
+        else:
+            n = services.unmark_duplicate(store, user, args.record, args.of)
+            print(f"{args.record}: {n} review decision{'s' if n != 1 else ''} undone; it counts again")
+    finally:
+        store.close()
+    return 0
+
+
+def _review_parsers(d: argparse.ArgumentParser) -> None:
+    sub = d.add_subparsers(dest="review", metavar="{mark,keep,unmark,decisions}",
+                           help="review a flagged pair (managers and admins; audited, reversible)")
+
+    def parser(name: str, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--store", metavar="URL", help="a GeoPackage path or postgresql:// URL (default GEO_P4GN_STORE)")
+        add_user_argument(p)
+        p.set_defaults(func=_cmd_review)
+        return p
+
+    m = parser("mark", "confirm record A as a duplicate of record B (the one kept): A counts in no coverage figure")
+    m.add_argument("record", metavar="A")
+    m.add_argument("--of", required=True, metavar="B", help="the record kept")
+    k = parser("keep", "keep both: records A and B are two events")
+    k.add_argument("record", metavar="A")
+    k.add_argument("other", metavar="B")
+    u = parser("unmark", "undo A's duplicate mark (with --of B: whatever was decided on the pair A, B)")
+    u.add_argument("record", metavar="A")
+    u.add_argument("--of", metavar="B", help="the other record of the pair")
+    dec = parser("decisions", "every review decision stored, oldest first")
+    dec.add_argument("--format", choices=("csv", "json"), default="csv")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -168,3 +215,4 @@ def register(subparsers) -> None:
                    help="least organisation-name similarity, 0..1 (default GEO_P4GN_DUPLICATE_SIMILARITY, 0.6)")
     _common(d)
     d.set_defaults(func=_cmd_duplicates)
+    _review_parsers(d)

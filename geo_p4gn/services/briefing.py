@@ -27,7 +27,8 @@ from .._errors import FaultError, P4gnError
 from ..filters import Filters
 from ..identity import User, authorize
 from ..store.base import Store
-from .records import list_interventions, list_sites
+from .duplicates import coverage_records
+from .records import list_sites
 
 
 def _action(public: bool) -> str:
@@ -36,7 +37,7 @@ def _action(public: bool) -> str:
 
 def _frames(store: Store, user: User, filters: Filters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Records (every filter but the window start: coverage looks back for "last activity") and sites."""
-    records = list_interventions(store, user, dataclasses.replace(filters, date_from=None))
+    records = coverage_records(store, user, dataclasses.replace(filters, date_from=None))  # no confirmed duplicates
     return records, list_sites(store, user)
 
 

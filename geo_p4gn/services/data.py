@@ -18,7 +18,8 @@ from ..importers import ImportReport, limits
 from ..render import data as export_data
 from ..render import html as _export_html
 from ..store.base import Store
-from .records import list_interventions, list_sites
+from .duplicates import coverage_records, without_duplicates
+from .records import list_sites
 
 
 # -- filters -------------------------------------------------------------------------------------
@@ -38,7 +39,7 @@ def _coverage_inputs(store: Store, user: User, filters: Filters | None
     sites, for roles that read every record."""
     authorize(user, "read")
     filters = filters or Filters()
-    records = list_interventions(store, user, Filters(date_to=filters.date_to))
+    records = coverage_records(store, user, Filters(date_to=filters.date_to))  # confirmed duplicates left out
     return records, list_sites(store, user), filters
 
 
@@ -108,4 +109,6 @@ def export_html(store: Store, user: User, out: str | Path | None, filters: Filte
     authorize(user, _export_action(public))
     kw.setdefault("boundaries", store.boundaries)
     kw.setdefault("taxonomy", store.taxonomy)
-    return _export_html.export_html(store, out, filters, public=public, **kw)
+    # the records as export_html reads a store (every filter but the window start), confirmed duplicates left out
+    records = without_duplicates(store, store.list(dataclasses.replace(filters or Filters(), date_from=None)))
+    return _export_html.export_html((records, store.list_sites()), out, filters, public=public, **kw)

@@ -46,6 +46,7 @@ from .. import settings
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
 from ._logic import SqlStoreLogic
+from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
 #: From this many stored records on, a full read goes through GDAL's Arrow reader in a child process.
@@ -328,6 +329,19 @@ _SCHEMA = [
     "INSERT INTO p4gn_meta (key, value) VALUES ('revision', '0')",
     f"INSERT INTO p4gn_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')",
 ]
+#: Attribute tables added after the first schema: made with every new store and, in a store made before
+#: them, at open (:meth:`GeoPackageStore._migrate`). ``{fid}``: the integer key a GeoPackage table needs.
+_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL}
+_FID = '"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL'
+
+
+def _extra_table_sql(table: str) -> list[str]:
+    return [_EXTRA_TABLES[table].format(fid=_FID),
+            ("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier) "
+             f"VALUES ('{table}', 'attributes', '{table}')")]
+
+
+_SCHEMA += [stmt for table in _EXTRA_TABLES for stmt in _extra_table_sql(table)]
 
 
 def _create(path: Path) -> None:
@@ -359,7 +373,7 @@ def _create(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class GeoPackageStore(SqlStoreLogic):
+class GeoPackageStore(DuplicateReviews, SqlStoreLogic):
     """Interventions and sites in one GeoPackage file (created on first use)."""
 
     _PH = "?"
@@ -385,6 +399,7 @@ class GeoPackageStore(SqlStoreLogic):
         self.readonly = not os.access(self.path, os.W_OK)
         self._checked = False  # the first write runs PRAGMA quick_check
         self._check_schema()
+        self._migrate()
 
     # -- connections -----------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -446,6 +461,22 @@ class GeoPackageStore(SqlStoreLogic):
         if row is None or int(row[0]) != SCHEMA_VERSION:
             msg = f"{self.path}: store schema {row and row[0]} is not the supported {SCHEMA_VERSION}"
             raise P4gnError(msg)
+
+    def _migrate(self) -> None:
+        """Add the tables of :data:`_EXTRA_TABLES` a store made before them lacks, in one write transaction
+        (a read-only store is read as if they were empty: :attr:`_missing_tables`)."""
+        with self._faults("opening"):
+            have = {r[0] for r in self._conn().execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in _EXTRA_TABLES if t not in have]
+        if not missing:
+            return
+        if self.readonly:
+            self._missing_tables = frozenset(missing)
+            return
+        with self._write() as cur:
+            for table in missing:
+                for stmt in _extra_table_sql(table):
+                    cur.execute(stmt)
 
     @staticmethod
     def _end(conn: sqlite3.Connection) -> None:

@@ -22,6 +22,7 @@ import shapely
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
 from ._logic import SqlStoreLogic
+from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
 _LOCK_KEY = 0x70_34_67_6E  # "p4gn"
@@ -107,6 +108,10 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 INSERT INTO p4gn_meta VALUES ('revision', '0') ON CONFLICT DO NOTHING;
 INSERT INTO p4gn_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
 """
+#: Tables added after the first schema: made with every new store and, in a store made before them, at open
+#: (:meth:`PostGISStore._migrate`).
+_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL.format(fid="fid bigserial PRIMARY KEY")}
+_SCHEMA += "".join(f"{ddl};\n" for ddl in _EXTRA_TABLES.values())
 
 _REC_COLS = (
     "id", "date", "end_date", "type_key", "actor_key", "organisation", "site_id", "kelurahan_code",
@@ -132,7 +137,7 @@ def _select_list(cols) -> str:
     return ", ".join(out)
 
 
-class PostGISStore(SqlStoreLogic):
+class PostGISStore(DuplicateReviews, SqlStoreLogic):
     """Interventions and sites in PostGIS (tables created on first use)."""
 
     _PH = "%s"
@@ -152,6 +157,25 @@ class PostGISStore(SqlStoreLogic):
         if int(row[0]) != SCHEMA_VERSION:
             msg = f"{self._safe_url()}: store schema {row[0]} is not the supported {SCHEMA_VERSION}"
             raise P4gnError(msg)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables of :data:`_EXTRA_TABLES` a store made before them lacks (under the advisory lock).
+        A role that may not create them (an application role, see :meth:`grant_app_role`) reads them as empty
+        (:attr:`_missing_tables`) until the owner opens the store once."""
+        import psycopg
+
+        conn = self._conn()
+        missing = [t for t in _EXTRA_TABLES if conn.execute("SELECT to_regclass(%s) IS NULL", (t,)).fetchone()[0]]
+        if not missing:
+            return
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                for table in missing:
+                    conn.execute(_EXTRA_TABLES[table])
+        except psycopg.errors.InsufficientPrivilege:
+            self._missing_tables = frozenset(missing)
 
     def _safe_url(self) -> str:
         from psycopg.conninfo import conninfo_to_dict
@@ -283,6 +307,8 @@ class PostGISStore(SqlStoreLogic):
             sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(where, who),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(where, who),
             sql.SQL("GRANT SELECT, INSERT, UPDATE ON {}.interventions, {}.sites TO {}").format(where, where, who),
+            *(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}.{} TO {}").format(where, sql.Identifier(t), who)
+              for t in _EXTRA_TABLES),
             sql.SQL("GRANT SELECT, UPDATE ON {}.p4gn_meta TO {}").format(where, who),
             sql.SQL("GRANT SELECT, INSERT ON {}.audit TO {}").format(where, who),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(where, who),

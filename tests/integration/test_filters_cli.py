@@ -78,4 +78,4 @@ def test_duplicates_lists_pairs(seeded, capsys, tmp_path):
     assert [(p["organisation_a"], p["organisation_b"], p["days_apart"], p["place_level"]) for p in pairs] in (
         [("BNNK Jakarta Barat", "BNNK Jakbar", 1, "kelurahan")], [("BNNK Jakbar", "BNNK Jakarta Barat", 1, "kelurahan")])
     assert cli.main(["duplicates", "--from", "2025-01-01", "--similarity", "0.95", "--store", seeded]) == 0
-    assert capsys.readouterr().out.splitlines() == [",".join(duplicates.COLUMNS)]
+    assert capsys.readouterr().out.splitlines() == [",".join(duplicates.COLUMNS + duplicates.REVIEW_COLUMNS)]
