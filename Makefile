@@ -5,7 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint bench clean npm
+
+# the browser libraries the app serves itself (package.json: protomaps-leaflet and pmtiles for a PMTiles
+# basemap), installed from the npm registry into node_modules/ and never committed
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+npm: node_modules/.package-lock.json
 
 $(BIN)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,22 +25,22 @@ $(BIN)/.installed-test: pyproject.toml $(BIN)/.installed-run
 
 install: $(BIN)/.installed-run
 
-run: $(BIN)/.installed-run
+run: $(BIN)/.installed-run npm
 	$(BIN)/geo-p4gn boundaries
 	$(BIN)/geo-p4gn init
 	$(BIN)/python -m geo_p4gn.render.assets --install static
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.enableStaticServing true \
 		--browser.gatherUsageStats false
 
-test: $(BIN)/.installed-test
+test: $(BIN)/.installed-test npm
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check geo_p4gn geo_p4gn_app app_pages tests bench app.py app_main.py
 	$(BIN)/mypy  # the files of [tool.mypy] in pyproject.toml: store/, services/, identity
 
-bench: $(BIN)/.installed-test
+bench: $(BIN)/.installed-test npm
 	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) data/boundaries/build .pytest_cache
+	rm -rf $(VENV) data/boundaries/build .pytest_cache node_modules

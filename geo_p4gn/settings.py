@@ -22,7 +22,8 @@ GEO_P4GN_BASEMAP
     ``.pmtiles`` file (vector, drawn in the browser with protomaps-leaflet) or a ``.mbtiles`` file (raster
     PNG/JPEG/WebP tiles). Used when ``GEO_P4GN_TILES`` is empty. Default: none.
 GEO_P4GN_BASEMAP_ATTRIBUTION
-    Attribution text shown for that basemap (default: "© OpenStreetMap contributors").
+    Attribution text shown for that basemap (default: the MBTiles file's own ``attribution``; for a
+    PMTiles file "© OpenStreetMap contributors").
 GEO_P4GN_MAX_UPLOAD_MB, GEO_P4GN_MAX_ROWS
     The largest upload in megabytes (default 50; also set Streamlit's ``server.maxUploadSize`` and the reverse
     proxy's body limit to it) and the most data rows of an import (default 200 000). See
@@ -81,7 +82,7 @@ tiles: str = os.environ.get("GEO_P4GN_TILES", "")
 tiles_attribution: str = os.environ.get("GEO_P4GN_TILES_ATTRIBUTION", "")
 #: A local basemap file (``.pmtiles`` or ``.mbtiles``) served by the app; None without one.
 basemap_path: Path | None = Path(os.environ["GEO_P4GN_BASEMAP"]) if os.environ.get("GEO_P4GN_BASEMAP") else None
-basemap_attribution: str = os.environ.get("GEO_P4GN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors")
+basemap_attribution: str = os.environ.get("GEO_P4GN_BASEMAP_ATTRIBUTION", "")
 #: Days during which field teams may correct or delete their own records.
 own_edit_days: int = int(os.environ.get("GEO_P4GN_OWN_EDIT_DAYS", "7"))
 #: The possible-duplicate rule: days apart at most, and the least organisation-name similarity (0..1).

@@ -57,8 +57,10 @@ def layer_spec() -> dict | None:
     spec = {"kind": k, "attribution": settings.basemap_attribution}
     if k == "pmtiles":
         spec.update(url=f"/basemap/{s}.pmtiles", script="/basemap/vendor/protomaps-leaflet.js")
+        spec["attribution"] = spec["attribution"] or "© OpenStreetMap contributors"
     else:
         meta = mbtiles_metadata(str(settings.basemap_path))
+        spec["attribution"] = spec["attribution"] or meta.get("attribution", "")
         spec.update(url=f"/basemap/{s}/{{z}}/{{x}}/{{y}}.{meta.get('format', 'png')}",
                     min_zoom=int(meta.get("minzoom", 0)), max_zoom=int(meta.get("maxzoom", 19)))
     return spec
