@@ -436,7 +436,7 @@ def render_export(
         sites=_site_points(site_table, st, sections, kel_points, public),
         type_points=_type_points(recs, st, boundaries, taxonomy, filters, kel_points, as_of),
         taxonomy=taxonomy, type_keys=filters.types, details=details, lang=lang, tiles=tiles or "",
-        attribution=tiles_attribution, height="70vh", bounds=bounds,
+        attribution=tiles_attribution, height="70vh", bounds=bounds, metric=metric,
     )
 
     # the page around it

@@ -258,12 +258,12 @@ def fill(ax, areas: gpd.GeoDataFrame, colors, *, edge: str, linewidth: float, zo
 
 
 def choropleth(ax, areas: gpd.GeoDataFrame, values: pd.Series, *, share: bool, lang: str,
-               edge: str = "#666666", linewidth: float = 0.3) -> list[tuple[str, str]]:
-    """Fill ``areas`` by the class of ``values`` (indexed by code): the app's classes and colours.
-    Returns the legend items of :func:`geo_p4gn.render.maps.classify`."""
+               edge: str = "#666666", linewidth: float = 0.3, metric: str | None = None) -> list[tuple[str, str]]:
+    """Fill ``areas`` by the class of ``values`` (indexed by code): the app's classes and colours (``metric``
+    as in :func:`geo_p4gn.render.maps.classify`). Returns the legend items of that function."""
     v = values.reindex(areas["code"].to_numpy())
     v.index = areas.index
-    colors, items = maps.classify(v, share=share, lang=lang)
+    colors, items = maps.classify(v, share=share, lang=lang, metric=metric)
     fill(ax, areas, list(colors), edge=edge, linewidth=linewidth)
     return items
 
@@ -361,6 +361,12 @@ def north_arrow(ax, lang: str, *, fontsize: float = 10) -> None:
                 arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.6}, zorder=8)
 
 
+def legend_title(metric: str, lang: str) -> str:
+    """The title of the areas' legend, as on the app's map: the metric, then its class scheme."""
+    share = maps.METRICS[metric][0]
+    return f"{maps.metric_label(metric, lang)}\n{maps.scheme_text(share=share, metric=metric, lang=lang)}"
+
+
 def legend(ax_or_fig, items: Sequence[tuple[str, str]], *, title: str, loc: str, fontsize: float,
            bbox=None, ncol: int = 1, marker: bool = False, frame: bool = False):
     """A legend of (colour, label) items: boxes for areas, circles for sites."""
@@ -399,7 +405,7 @@ def level_map(ax, view: View, *, level: str, metric: str, extent_areas: gpd.GeoD
     share = maps.METRICS[metric][0]
     ax.set_axis_off()
     items = choropleth(ax, areas, values, share=share, lang=view.lang,
-                       linewidth=0.25 if level == "kelurahan" else 0.5)
+                       linewidth=0.25 if level == "kelurahan" else 0.5, metric=metric)
     kec = view.areas["kecamatan"][view.areas["kecamatan"]["code"].isin(
         regions.kecamatan_codes(areas["code"].astype(str)))] if level == "kelurahan" else None
     kota = view.areas["kota"][view.areas["kota"]["code"].isin(regions.kota_codes(areas["code"].astype(str)))]
@@ -486,7 +492,7 @@ def render_png(records: pd.DataFrame, sites: pd.DataFrame | None, *, boundaries,
                           kota_label_size=10.5)
         scale_bar(ax, fontsize=8.5)
         north_arrow(ax, lang, fontsize=12)
-        legend(fig, items, title=maps.metric_label(metric, lang), loc="upper left", fontsize=9,
+        legend(fig, items, title=legend_title(metric, lang), loc="upper left", fontsize=9,
                bbox=(0.03, 0.205), ncol=2 if len(items) > 4 else 1)
         if len(view.site_points):
             legend(fig, maps.completeness_legend(), title=t("sites_legend", lang),

@@ -34,10 +34,12 @@ import html
 import json
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import folium
 import geopandas as gpd
+import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -56,9 +58,12 @@ MAX_ZOOM = 19
 #: Initial view: mainland DKI Jakarta (Kepulauan Seribu stays on the map, one zoom-out away).
 MAINLAND_BOUNDS = ((-6.38, 106.68), (-6.08, 106.98))
 
-# Sequential classes for counts and shares (ColorBrewer YlGnBu), and the colour of "none / no data".
-SEQUENTIAL = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+# Sequential classes for counts and shares (ColorBrewer YlGnBu, 6 classes without its palest yellow, so that
+# the lowest class, a count of 1 or 2, is a clear green-blue and never reads as the grey of "none / no data").
+SEQUENTIAL = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
 NONE_COLOR = "#f0f0f0"
+#: The clusters of single intervention points: a neutral dark grey, the colour of no legend item.
+CLUSTER_COLOR = "#4d4d4d"
 # Site completeness, from nothing (red) to every type (green) (ColorBrewer RdYlGn).
 COMPLETENESS = ((0.0, "#d7191c"), (1 / 3, "#fdae61"), (2 / 3, "#ffffbf"), (1.0 - 1e-9, "#a6d96a"),
                 (1.0, "#1a9641"))
@@ -392,7 +397,15 @@ class Basemap(SafeElement):
 
 
 class Legend(SafeElement):
-    """A legend control: a title and sections of (colour, label) items, built with textContent."""
+    """A legend control: a title and sections of (colour, label) items, built with textContent.
+
+    A section is ``(title, items)``, or ``(title, items, note)`` with a line under its title (the class
+    scheme), or ``(title, items, note, shape)`` with ``shape`` ``"square"`` (areas, the default) or
+    ``"circle"`` (markers). The title folds the legend away and back (a button). With ``bounds`` (the view
+    the map was fitted to) the view is fitted again beside the legend, so that it never covers the city:
+    to its left on a wide map, above it on a narrow one (a phone), where the legend starts folded and lies
+    across the map's foot (``geoP4gn.legend`` in ``support.js``).
+    """
 
     _template = Template(
         """
@@ -404,7 +417,7 @@ class Legend(SafeElement):
                     div.id = 'gp-legend';
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
-                    return geoP4gn.legend(div, {{ this.spec_js }});
+                    return geoP4gn.legend(div, {{ this.spec_js }}, {{ this._parent.get_name() }});
                 };
                 control.addTo({{ this._parent.get_name() }});
             })();
@@ -412,17 +425,55 @@ class Legend(SafeElement):
         """
     )
 
-    def __init__(self, title: str, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
-                 position: str = "bottomright"):
+    def __init__(self, title: str, sections: Sequence[tuple], position: str = "bottomright",
+                 toggle: str | None = None, bounds: Sequence[Sequence[float]] | None = None):
         super().__init__()
         self._name = "Legend"
         if position not in ("topleft", "topright", "bottomleft", "bottomright"):
             msg = f"legend position {position!r} is not a map corner"
             raise P4gnError(msg)
-        spec = {"t": str(title), "s": [{"t": str(t), "i": [[check_color(c), str(label)] for c, label in items]}
-                                      for t, items in sections]}
+        spec = {"t": str(title), "s": [_legend_section(*section) for section in sections]}
+        if toggle:  # the fold button's accessible name
+            spec["a"] = str(toggle)
+        if bounds:  # the view to keep beside the legend: ((south, west), (north, east))
+            spec["b"] = [[round(float(v), PRECISION) for v in corner] for corner in bounds]
         self.spec_js = to_js(spec)
         self.position_js = to_js(position)
+
+
+def _legend_section(title: str, items: Sequence[tuple[str, str]], note: str | None = None,
+                    shape: str = "square") -> dict:
+    if shape not in ("square", "circle"):
+        msg = f"legend shape {shape!r} is not square or circle"
+        raise P4gnError(msg)
+    out = {"t": str(title), "i": [[check_color(c), str(label)] for c, label in items]}
+    if note:
+        out["n"] = str(note)
+    if shape == "circle":
+        out["c"] = 1
+    return out
+
+
+def legend_sections(metric: str | None, items: Sequence[tuple[str, str]], *, share: bool = False,
+                    sites: bool = True, lang: str = "id") -> list[tuple]:
+    """The legend of a coverage map: one section per metric drawn.
+
+    The areas' metric (its ``items`` from :func:`classify`, named by its scheme), then, when ``sites`` are
+    drawn, the sites' type completeness as circles. When the areas' metric IS type completeness, both use
+    the same classes (:func:`classify` with that metric) and share one section, with "0%" for target sites
+    not reached yet. The legend's title is the areas' metric (:func:`metric_label`).
+    """
+    note = scheme_text(share=share, metric=metric, lang=lang)
+    if metric == "type_completeness":
+        if not sites:
+            return [("", list(items), note)]
+        merged = [items[0], (COMPLETENESS[0][1], i18n.t("map.zero_sites", lang)), *items[1:]]
+        return [(i18n.t("map.areas_and_sites", lang), merged, note)]
+    out: list[tuple] = [("", list(items), note)]
+    if sites:
+        out.append((i18n.t("map.sites_completeness", lang), completeness_legend(), scheme_text(
+            metric="type_completeness", lang=lang), "circle"))
+    return out
 
 
 class CountLayer(Layer, SafeElement):
@@ -467,12 +518,44 @@ def _fmt(x: float, share: bool) -> str:
     return f"{x * 100:.0f}%" if share else f"{x:g}"
 
 
-def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: str = "id"
-             ) -> tuple[pd.Series, list[tuple[str, str]]]:
+#: The class schemes (mapclassify's classifiers), by kind of value; each legend names its scheme
+#: (``map.scheme_<key>`` in the catalogue).
+SCHEMES = {"counts": "quantiles", "shares": "equal", "completeness": "fixed"}
+
+
+def scheme(*, share: bool = False, metric: str | None = None) -> str:
+    """The key of the class scheme of a metric: ``quantiles`` (counts: mapclassify ``Quantiles`` of the values
+    above zero, on whole numbers), ``equal`` (shares: ``UserDefined`` equal 20 % steps), ``fixed`` (type
+    completeness: the sites' classes, ``UserDefined`` at 1/3, 2/3 and 100 %)."""
+    if metric == "type_completeness":
+        return SCHEMES["completeness"]
+    return SCHEMES["shares"] if share else SCHEMES["counts"]
+
+
+def scheme_text(*, share: bool = False, metric: str | None = None, lang: str = "id") -> str:
+    """The scheme as the legends name it, e.g. "Kelas: kuantil (mapclassify)"."""
+    return i18n.t(f"map.scheme_{scheme(share=share, metric=metric)}", lang)
+
+
+def _bins(positive: np.ndarray, kind: str, classes: int) -> np.ndarray:
+    """The upper edges of the classes of the values above zero (mapclassify)."""
+    with warnings.catch_warnings():  # "not enough unique values": the duplicate edges are dropped below
+        warnings.simplefilter("ignore")
+        if kind == "equal":
+            return mapclassify.UserDefined(positive, bins=list(np.linspace(0.0, 1.0, classes + 1)[1:])).bins
+        if kind == "fixed":
+            return mapclassify.UserDefined(positive, bins=[e for e, _ in COMPLETENESS[1:]]).bins
+        return mapclassify.Quantiles(positive, k=classes).bins
+
+
+def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: str = "id",
+             metric: str | None = None) -> tuple[pd.Series, list[tuple[str, str]]]:
     """Colours for values and the legend items.
 
-    Zero and missing values get :data:`NONE_COLOR` ("none yet" / "no data"). Shares (0..1) use fixed
-    equal classes; counts use quantile classes of the values above zero, on whole numbers.
+    Zero and missing values get :data:`NONE_COLOR` ("none yet" / "no data"). The class breaks come from
+    mapclassify (:func:`scheme`): counts use quantile classes of the values above zero, on whole numbers;
+    shares use fixed equal classes; ``metric="type_completeness"`` uses the sites' completeness classes and
+    colours (:func:`completeness_color`), so areas and sites share one legend.
 
     Returns
     -------
@@ -482,22 +565,27 @@ def classify(values: pd.Series, *, share: bool = False, classes: int = 5, lang: 
     --------
     >>> colors, items = classify(pd.Series([0, 1, 2, 3, 10]), classes=2, lang="en")
     >>> colors.tolist()
-    ['#f0f0f0', '#ffffcc', '#ffffcc', '#ffffcc', '#253494']
+    ['#f0f0f0', '#c7e9b4', '#c7e9b4', '#c7e9b4', '#253494']
     >>> items
-    [('#f0f0f0', 'none yet'), ('#ffffcc', '1-3'), ('#253494', '4-10')]
+    [('#f0f0f0', 'none yet'), ('#c7e9b4', '1-3'), ('#253494', '4-10')]
     """
     v = pd.to_numeric(values, errors="coerce").astype("float64")
     colors = pd.Series(NONE_COLOR, index=values.index, dtype=object)
     none = i18n.t("map.none", lang) + (f" / {i18n.t('map.no_data', lang)}" if v.isna().any() else "")
     items = [(NONE_COLOR, none)]
     positive = v[v > 0]
+    kind = scheme(share=share, metric=metric)
+    if kind == "fixed":
+        if not positive.empty:
+            colors.loc[positive.index] = [completeness_color(x) for x in positive.to_numpy()]
+        return colors, items + completeness_legend()[1:]
     if positive.empty:
         return colors, items
+    bins = _bins(positive.to_numpy(), kind, classes)
     if share:
-        edges = np.linspace(0.0, 1.0, classes + 1)
+        edges = np.r_[0.0, bins]
     else:
-        qs = np.quantile(positive.to_numpy(), np.linspace(0, 1, classes + 1))
-        edges = np.unique(np.r_[0.0, np.ceil(qs[1:-1]), positive.max()])
+        edges = np.unique(np.r_[0.0, np.ceil(bins[:-1] - 1e-9), positive.max()])  # 20.000000001 is 20
     palette = _palette(len(edges) - 1)
     idx = np.clip(np.searchsorted(edges, positive.to_numpy(), side="left") - 1, 0, len(edges) - 2)
     colors.loc[positive.index] = [palette[i] for i in idx]
@@ -548,6 +636,7 @@ def choropleth_layer(
     lang: str = "id",
     show: bool = True,
     geometry_url: str | None = None,
+    metric: str | None = None,
 ) -> tuple[DataLayer, list[tuple[str, str]]]:
     """Areas filled by the class of ``values`` (indexed by area ``code``) and the legend items.
 
@@ -556,7 +645,7 @@ def choropleth_layer(
     """
     v = values.reindex(areas["code"].to_numpy())
     v.index = areas.index
-    colors, items = classify(v, share=share, lang=lang)
+    colors, items = classify(v, share=share, lang=lang, metric=metric)
     frame = gpd.GeoDataFrame(
         {
             "code": areas["code"],
@@ -698,6 +787,7 @@ def coverage_map(
     geometry_url: Callable[[gpd.GeoDataFrame], str | None] | None = None,
     labels: str | None = None,
     basemap: Mapping | None = None,
+    metric: str | None = None,
 ) -> folium.Map:
     """The coverage map: choropleth + legend, outlines, sites by completeness, a toggle per type, and the
     place names (:class:`PlaceLabels`).
@@ -716,27 +806,105 @@ def coverage_map(
     labels : for the app: the same-server address of the areas' name rows (:func:`label_rows`), the sites'
         names then carried in the page; None (the export) carries all of them, from ``areas``, the outlines
         and the sites
+    metric : the key of :data:`METRICS` the values are (its class scheme; type completeness then shares
+        the sites' classes and one legend section with them, see :func:`legend_sections`)
     """
     url = geometry_url or (lambda frame: None)
     m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds, basemap=basemap)
     choropleth, items = choropleth_layer(areas, values, name=metric_label, share=share, details=details,
-                                         lang=lang, geometry_url=url(areas))
+                                         lang=lang, geometry_url=url(areas), metric=metric)
     choropleth.add_to(m)
     for name, frame, weight in outlines:
         outline_layer(frame, name=name, weight=weight, geometry_url=url(frame)).add_to(m)
-    sections = [("", items)]
     if type_points is not None and taxonomy is not None:
         for layer in type_layers(type_points, taxonomy, keys=type_keys, lang=lang):
             layer.add_to(m)
     if sites is not None and len(sites):
         site_layer(sites, name=i18n.t("map.sites", lang)).add_to(m)
-        sections.append((i18n.t("map.completeness", lang), completeness_legend()))
+    sections = legend_sections(metric, items, share=share, sites=sites is not None and len(sites) > 0, lang=lang)
     names = site_names(sites)
     if labels:
         PlaceLabels(label_rows({}, names), url=labels).add_to(m)
     else:
         PlaceLabels(label_rows(levels_by_code([areas, *(frame for _, frame, _ in outlines)]), names)).add_to(m)
-    Legend(metric_label, sections).add_to(m)
+    Legend(metric_label, sections, toggle=i18n.t("map.legend_toggle", lang), bounds=bounds).add_to(m)
+    LayerSwitch(collapsed=True).add_to(m)
+    return m
+
+
+#: The colours of a change between two periods (:func:`geo_p4gn.compare.compare_periods`'s ``change``): a
+#: qualitative set of their own, so that the change map is never read with the coverage map's legend.
+CHANGE_COLORS = {"both": "#2b83ba", "new": "#1a9641", "lost": "#e66101", "neither": NONE_COLOR}
+
+
+def change_items(changes: pd.Series, lang: str = "id") -> list[tuple[str, str]]:
+    """The change map's legend: each kind of change with its colour and how many rows have it."""
+    counts = changes.value_counts()
+    return [(color, f"{i18n.t(f'map.change_{key}', lang)} ({int(counts.get(key, 0))})")
+            for key, color in CHANGE_COLORS.items()]
+
+
+def change_map(
+    *,
+    areas: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    title: str,
+    details: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    outlines: Iterable[tuple[str, gpd.GeoDataFrame, float]] = (),
+    lang: str = "id",
+    tiles: str | None = None,
+    attribution: str | None = None,
+    height: str = "100%",
+    bounds: Sequence[Sequence[float]] | None = MAINLAND_BOUNDS,
+    geometry_url: Callable[[gpd.GeoDataFrame], str | None] | None = None,
+    labels: str | None = None,
+    basemap: Mapping | None = None,
+) -> folium.Map:
+    """Two periods compared on a map, with a legend of its own (:data:`CHANGE_COLORS`).
+
+    ``table`` is :func:`geo_p4gn.compare.compare_periods` of the areas' level (``code``, ``change``,
+    ``interventions_a``, ``interventions_b``); ``sites`` (``label``, ``change``, a point geometry) adds the
+    target sites as circles coloured the same way; ``details`` are popup rows per area code. ``title`` names
+    the two periods (the legend's title and the layer's name).
+    """
+    url = geometry_url or (lambda frame: None)
+    m = base_map(tiles=tiles, attribution=attribution, height=height, bounds=bounds, basemap=basemap)
+    t = table.set_index("code")
+    codes = areas["code"].to_numpy()
+    change = t["change"].reindex(codes).fillna("neither").to_numpy()
+    a = t["interventions_a"].reindex(codes).fillna(0).astype(int).to_numpy()
+    b = t["interventions_b"].reindex(codes).fillna(0).astype(int).to_numpy()
+    frame = gpd.GeoDataFrame({
+        "code": areas["code"].to_numpy(),
+        "_s": [{"fillColor": CHANGE_COLORS.get(c, NONE_COLOR)} for c in change],
+        "_t": [f"{n}: {i18n.t(f'map.change_{c}', lang)} ({x} \u2192 {y})"
+               for n, c, x, y in zip(areas["name"], change, a, b)],
+        "_p": [[{"t": n, "r": [list(r) for r in (details or {}).get(code, ())]}]
+               for code, n in zip(areas["code"], areas["name"])],
+    }, geometry=areas.geometry.to_numpy(), crs=areas.crs)
+    props = ["code", "_s", "_t", "_p"]
+    style = {"color": "#666666", "weight": 0.6, "fillOpacity": 0.75, "opacity": 0.9}
+    gurl = url(areas)
+    data = bare_features(frame, props) if gurl else feature_collection(frame, props)
+    DataLayer(data, title, style=style, sticky=True, geometry_url=gurl).add_to(m)
+    for name, outline, weight in outlines:
+        outline_layer(outline, name=name, weight=weight, geometry_url=url(outline)).add_to(m)
+    sections: list[tuple] = [("", change_items(pd.Series(change), lang), i18n.t("map.change_note", lang))]
+    if sites is not None and len(sites):
+        pts = gpd.GeoDataFrame({
+            "_t": [f"{lab}: {i18n.t(f'map.change_{c}', lang)}" for lab, c in zip(sites["label"], sites["change"])],
+            "_s": [{"fillColor": CHANGE_COLORS.get(c, NONE_COLOR)} for c in sites["change"]],
+        }, geometry=sites.geometry.to_numpy(), crs=sites.crs)
+        DataLayer(feature_collection(pts, ["_t", "_s"]), i18n.t("map.sites", lang),
+                  style={"radius": 7, "color": "#222222", "weight": 1.5, "fillOpacity": 0.95}, sticky=False).add_to(m)
+        sections.append((i18n.t("map.change_sites", lang), change_items(sites["change"], lang), None, "circle"))
+    names = site_names(sites)
+    if labels:
+        PlaceLabels(label_rows({}, names), url=labels).add_to(m)
+    else:
+        PlaceLabels(label_rows(levels_by_code([areas, *(f for _, f, _ in outlines)]), names)).add_to(m)
+    Legend(title, sections, toggle=i18n.t("map.legend_toggle", lang), bounds=bounds).add_to(m)
     LayerSwitch(collapsed=True).add_to(m)
     return m
 

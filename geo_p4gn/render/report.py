@@ -228,7 +228,7 @@ def _cover(fig, view: image.View, taxonomy, metric: str) -> None:
                             site_size=22)
     image.scale_bar(ax, fontsize=6.5)
     image.north_arrow(ax, lang, fontsize=9)
-    image.legend(ax, items, title=maps.metric_label(metric, lang), loc="lower right", fontsize=6.5, frame=True)
+    image.legend(ax, items, title=image.legend_title(metric, lang), loc="lower right", fontsize=6.5, frame=True)
 
 
 def _pct(x: float, lang: str) -> str:
@@ -278,7 +278,7 @@ def _kota_page(fig, view: image.View, taxonomy, metric: str, code: str, name: st
                                                                   .str.startswith(code + ".")])
     image.scale_bar(ax, fontsize=6.5)
     image.north_arrow(ax, lang, fontsize=9)
-    image.legend(ax, items, title=maps.metric_label(metric, lang), loc="lower right", fontsize=6, frame=True)
+    image.legend(ax, items, title=image.legend_title(metric, lang), loc="lower right", fontsize=6, frame=True)
     gaps = coverage.rank_gaps([view.tables["site"], view.tables["kelurahan"]], taxonomy)
     gaps = gaps[gaps["kota_code"] == code]
     fig.text(0.06, 0.485, _t("gaps", lang), fontsize=10, fontweight="bold", va="top")

@@ -126,7 +126,7 @@ def coverage_layer(table: pd.DataFrame, boundary: gpd.GeoDataFrame, metric: str,
     share = maps.METRICS[metric][0]
     v = values.reindex(table["code"].to_numpy())
     v.index = table.index
-    colors, items = maps.classify(v, share=share, lang=lang)
+    colors, items = maps.classify(v, share=share, lang=lang, metric=metric)
     label_of = dict(items)
     frame = table.copy()
     for col in frame.columns:

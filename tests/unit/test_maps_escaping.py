@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -161,14 +162,56 @@ def test_tile_attribution_is_text():
 # -- classification and metrics ----------------------------------------------------------------------------
 def test_classify_counts_and_shares():
     colors, items = maps.classify(pd.Series([0, 1, 2, 3, 10]), classes=2, lang="en")
-    assert colors.tolist() == ["#f0f0f0", "#ffffcc", "#ffffcc", "#ffffcc", "#253494"]
-    assert items == [("#f0f0f0", "none yet"), ("#ffffcc", "1-3"), ("#253494", "4-10")]
+    assert colors.tolist() == ["#f0f0f0", "#c7e9b4", "#c7e9b4", "#c7e9b4", "#253494"]
+    assert items == [("#f0f0f0", "none yet"), ("#c7e9b4", "1-3"), ("#253494", "4-10")]
     colors, items = maps.classify(pd.Series([0.0, 0.1, 0.5, 1.0, float("nan")]), share=True, lang="id")
-    assert colors.tolist() == ["#f0f0f0", "#ffffcc", "#41b6c4", "#253494", "#f0f0f0"]
+    assert colors.tolist() == ["#f0f0f0", "#c7e9b4", "#41b6c4", "#253494", "#f0f0f0"]
     assert items[0] == ("#f0f0f0", "belum ada / tidak ada data")
     assert [label for _, label in items[1:]] == ["> 0-20%", "20%-40%", "40%-60%", "60%-80%", "80%-100%"]
     colors, items = maps.classify(pd.Series([0, 0]))
     assert colors.tolist() == ["#f0f0f0", "#f0f0f0"] and len(items) == 1
+
+
+def test_classes_come_from_mapclassify_quantiles():
+    """The count classes are mapclassify's Quantiles of the values above zero, on whole numbers."""
+    import mapclassify
+
+    values = pd.Series([0, 0, 1, 1, 2, 3, 4, 6, 9, 15, 40, 41])
+    bins = mapclassify.Quantiles(values[values > 0].to_numpy(dtype=float), k=5).bins
+    colors, items = maps.classify(values, lang="en")
+    assert bins.round(6).tolist() == [1.8, 3.6, 7.2, 20.0, 41.0]
+    assert [label for _, label in items] == ["none yet", "1-2", "3-4", "5-8", "9-20", "21-41"]
+    assert colors.tolist()[:5] == [maps.NONE_COLOR, maps.NONE_COLOR, "#c7e9b4", "#c7e9b4", "#c7e9b4"]
+    assert maps.scheme_text(lang="id") == "Kelas: kuantil (mapclassify)"
+    assert maps.scheme_text(share=True, lang="en") == "Classes: equal 20% steps (mapclassify)"
+
+
+def test_low_counts_are_not_the_colour_of_none_and_clusters_are_no_legend_colour():
+    def rgb(c):
+        return tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+    none, low = rgb(maps.NONE_COLOR), rgb(maps.SEQUENTIAL[0])
+    assert sum(abs(a - b) for a, b in zip(none, low)) >= 80  # 1-2 reads apart from "belum ada"
+    legend_colours = {maps.NONE_COLOR, *maps.SEQUENTIAL, *(c for _, c in maps.COMPLETENESS), *maps.TYPE_COLORS}
+    assert maps.CLUSTER_COLOR not in legend_colours
+    css = (Path(maps.__file__).parent / "static" / "support.css").read_text()
+    assert ".marker-cluster-small div" in css and "#4d4d4d" in css
+
+
+def test_one_legend_section_per_metric():
+    _, items = maps.classify(pd.Series([0.0, 0.2, 0.5, 1.0]), lang="id", metric="type_completeness")
+    sections = maps.legend_sections("type_completeness", items, share=True, lang="id")
+    assert len(sections) == 1  # areas and sites share the completeness classes: one block
+    title, merged, note = sections[0]
+    assert title == "Wilayah dan situs" and note.startswith("Kelas tetap")
+    assert [label for _, label in merged] == ["belum ada", "0% (situs sasaran belum dijangkau)", "1-33%",
+                                              "34-66%", "67-99%", "100%"]
+    _, items = maps.classify(pd.Series([0, 1, 5]), lang="id")
+    sections = maps.legend_sections("interventions", items, lang="id")
+    assert [s[0] for s in sections] == ["", "Situs: kelengkapan jenis"]
+    assert sections[0][2] == "Kelas: kuantil (mapclassify)" and sections[1][3] == "circle"
+    assert len({s[0] for s in sections}) == len(sections)  # no two blocks under one title
+    assert maps.legend_sections("sites_reached", items, share=True, sites=False, lang="en")[0][2] == \
+        "Classes: equal 20% steps (mapclassify)"
 
 
 def test_completeness_colours():

@@ -32,23 +32,62 @@ window.geoP4gn = window.geoP4gn || (function () {
     if (p._t) { layer.bindTooltip(el('div', null, p._t), {sticky: sticky}); }
     if (p._p && p._p.length) { layer.bindPopup(function () { return popup(p._p); }, {maxWidth: 320}); }
   }
-  function legend(div, spec) {
-    var title = el('strong', 'gp-legend-title', spec.t), items = el('div', 'gp-legend-items');
-    title.setAttribute('role', 'button');
-    title.tabIndex = 0;
-    title.addEventListener('click', function () { div.classList.toggle('gp-collapsed'); });
+  // The legend: a title that folds it (a button), then one section per metric: its title, the class scheme
+  // (a note), and (colour, label) items drawn as squares (areas) or circles (markers). It never covers the
+  // city: the map's view (spec.b, the bounds the map was fitted to) is fitted again beside it, to its left on
+  // a wide map and above it on a narrow one (a phone), where it starts folded and lies across the map's foot.
+  var NARROW = 600;
+  function legend(div, spec, map) {
+    var title = el('button', 'gp-legend-title', spec.t), items = el('div', 'gp-legend-items');
+    title.type = 'button';
+    if (spec.a) { title.setAttribute('aria-label', spec.t + ': ' + spec.a); title.title = spec.a; }
     div.appendChild(title);
     spec.s.forEach(function (section) {
-      if (section.t) { items.appendChild(el('b', null, section.t)); }
+      var box = el('div', 'gp-legend-section');
+      if (section.t) { box.appendChild(el('b', null, section.t)); }
+      if (section.n) { box.appendChild(el('small', 'gp-legend-note', section.n)); }
       section.i.forEach(function (item) {
-        var row = el('div');
-        row.appendChild(swatch(item[0]));
+        var row = el('div', 'gp-legend-item'), sw = swatch(item[0]);
+        if (section.c) { sw.className = 'gp-circle'; }
+        row.appendChild(sw);
         row.appendChild(document.createTextNode(String(item[1])));
-        items.appendChild(row);
+        box.appendChild(row);
       });
+      items.appendChild(box);
     });
     div.appendChild(items);
-    if (window.matchMedia && window.matchMedia('(max-width: 600px)').matches) { div.classList.add('gp-collapsed'); }
+    var hasMap = !!(map && map.getSize && map.fitBounds);
+    var narrow = hasMap ? map.getSize().x < NARROW
+                        : !!(window.matchMedia && window.matchMedia('(max-width: 600px)').matches);
+    function aside() {
+      if (!hasMap || !spec.b || !div.offsetWidth) { return; }
+      var pad = narrow ? [4, div.offsetHeight + 8] : [div.offsetWidth + 12, 4];
+      map.fitBounds(spec.b, {paddingTopLeft: [4, 4], paddingBottomRight: pad, animate: false});
+    }
+    function setOpen(open) {
+      div.classList.toggle('gp-collapsed', !open);
+      title.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+    title.addEventListener('click', function () { setOpen(div.classList.contains('gp-collapsed')); aside(); });
+    if (narrow) { div.classList.add('gp-narrow'); }
+    setOpen(!narrow);
+    if (hasMap) {
+      // once laid out (the frame may still be hidden when the script runs) and again shortly after, since
+      // the host page may set the first view later (streamlit-folium runs parts of the script apart); never
+      // after the person has touched the map. And after a resize.
+      var touched = false, tries = 0, container = map.getContainer();
+      ['mousedown', 'touchstart', 'wheel', 'keydown'].forEach(function (ev) {
+        container.addEventListener(ev, function (e) { if (!div.contains(e.target)) { touched = true; } },
+                                   {passive: true});
+      });
+      var early = function () {
+        if (touched) { return; }
+        if (div.offsetWidth) { aside(); }
+        if (tries++ < 8) { window.setTimeout(early, tries < 3 ? 150 : 400); }
+      };
+      map.whenReady(function () { window.setTimeout(early, 0); });
+      map.on('resize', aside);
+    }
     return div;
   }
   var shapes = {};
