@@ -14,6 +14,8 @@ mode does the map report its zoom and bounds (and rerun the page on a pan); by d
 
 from __future__ import annotations
 
+import datetime as dt
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -82,7 +84,7 @@ def build_map(ctx: Context, level: str, metric: str, table: pd.DataFrame, site_t
         share=share, outlines=outlines, sites=views.site_markers(shown, ctx.lang, completeness, site_table),
         details=area_details(ctx, table), lang=ctx.lang, tiles=settings.tiles,
         attribution=settings.tiles_attribution, bounds=bounds, geometry_url=mapview.level_geometry_url,
-        labels=mapview.labels_url(), basemap=mapview.basemap_spec(),
+        labels=mapview.labels_url(), basemap=mapview.basemap_spec(), metric=metric,
     )
     site_layer = next((el for el in m._children.values() if isinstance(el, maps.DataLayer)
                        and el.layer_name == maps.esc(ctx.t("map.sites"))), None)
@@ -128,9 +130,17 @@ def matrix_section(ctx: Context, v, filters: Filters, sites: gpd.GeoDataFrame) -
         st.button(ctx.t("selection_clear"), on_click=_clear_selection, key="cakupan_clear")
     mx = data.matrix(v, ctx.user, filters, site, area)
     shown = mx.rename(index=lambda k: views.type_label(k, ctx.lang), columns=lambda k: views.actor_label(k, ctx.lang))
+    shown = shown.astype("int64")
     shown.index.name = ctx.t("col_type")
     shown.columns.name = None
-    st.dataframe(shown, column_config={c: st.column_config.NumberColumn(format="%d") for c in shown.columns})
+    # a static table: every actor's column and number shows at 1280 px and at 390 px (the labels wrap),
+    # where a scrolled grid showed one actor of five on a desktop's half column and none on a phone
+    with st.container(key="cakupan_matrix"):
+        st.html("<style>.st-key-cakupan_matrix table { font-size: 13px; table-layout: fixed; width: 100%;"
+                " min-width: 0 !important; } .st-key-cakupan_matrix thead th:first-child { width: 34%; }"
+                ".st-key-cakupan_matrix th, .st-key-cakupan_matrix td { padding: 4px 5px !important;"
+                " overflow-wrap: anywhere; hyphens: auto; white-space: normal !important; }</style>")
+        st.table(shown)
 
 
 def _labels(keys, group: str, lang: str) -> str:
@@ -148,8 +158,8 @@ def gap_section(ctx: Context, v, filters: Filters) -> None:
         return
     shown = pd.DataFrame({
         ctx.t("col_rank"): g["rank"],
-        ctx.t("col_gap"): g["gap"].map(lambda x: ctx.t(f"gap_{x}")),
         ctx.t("col_name"): g["name"],
+        ctx.t("col_gap"): g["gap"].map(lambda x: ctx.t(f"gap_{x}")),
         ctx.t("col_level"): g["level"].map(lambda lv: ctx.t("col_site") if lv == "site" else ctx.t(f"level_{lv}")),
         ctx.t("col_kelurahan"): g["kelurahan_code"].map(views.area_name),
         ctx.t("col_ikrn"): g["ikrn"].map(lambda k: views.ikrn_label(k, ctx.lang)),
@@ -160,7 +170,10 @@ def gap_section(ctx: Context, v, filters: Filters) -> None:
         ctx.t("col_actors"): g["actors_done"].astype(str) + "/" + g["actors_total"].astype(str),
         ctx.t("col_missing_actors"): g["missing_actors"].map(lambda k: _labels(k, "actors", ctx.lang)),
     })
-    st.dataframe(shown, hide_index=True, height=min(38 + 35 * len(shown), 400))
+    config = {ctx.t("col_rank"): st.column_config.NumberColumn(width=40, pinned=True),
+              ctx.t("col_name"): st.column_config.TextColumn(width="medium", pinned=True)}
+    with st.container(key="cakupan_gaps"):
+        st.dataframe(shown, hide_index=True, height=min(38 + 35 * len(shown), 400), column_config=config)
 
 
 def timeline_section(ctx: Context, v, filters: Filters) -> None:
@@ -172,10 +185,32 @@ def timeline_section(ctx: Context, v, filters: Filters) -> None:
         st.caption(ctx.t("no_records"))
         return
     label = views.type_label if by != "actor" else views.actor_label
+    tl = tl.loc[:, tl.sum(axis=0) > 0]
+    keys = list(data.taxonomy().actor_keys if by == "actor" else data.taxonomy().type_keys)
+    colors = [maps.TYPE_COLORS[keys.index(k) % len(maps.TYPE_COLORS)] if k in keys else "#666666" for k in tl.columns]
     shown = tl.rename(columns=lambda k: label(k, ctx.lang))
-    shown = shown.loc[:, shown.sum(axis=0) > 0]
     shown.index = shown.index.strftime("%Y-%m")  # one bar per month
-    st.bar_chart(shown, stack=True, height=280, x_label="", y_label=ctx.t("col_interventions"))
+    st.altair_chart(timeline_chart(shown, colors, ctx.t("timeline_month"), ctx.t("col_interventions"),
+                                   ctx.t(f"by_{by or 'type'}")), key="cakupan_timeline")
+
+
+def timeline_chart(shown: pd.DataFrame, colors: list[str], month: str, count: str, series: str):
+    """Stacked bars per month with the legend under the chart, one label a line, never cut short (the
+    default legend at the right cut the type names and, on a phone, took the chart's width)."""
+    import altair as alt
+
+    long = shown.rename_axis("month").reset_index().melt("month", var_name="series", value_name="n")
+    order = list(shown.columns)
+    legend = alt.Legend(orient="bottom", direction="vertical", columns=1, labelLimit=0, title=None,
+                        symbolType="square")
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("month:N", title=month, axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("sum(n):Q", title=count),
+        color=alt.Color("series:N", sort=order, legend=legend,
+                        scale=alt.Scale(domain=order, range=colors)),
+        tooltip=[alt.Tooltip("month:N", title=month), alt.Tooltip("series:N", title=series),
+                 alt.Tooltip("n:Q", title=count)],
+    ).properties(height=220, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def _csv(table: pd.DataFrame) -> bytes:
@@ -208,6 +243,79 @@ def table_section(ctx: Context, level: str, table: pd.DataFrame, site_table: pd.
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="cakupan_csv")
 
 
+def _change_details(ctx: Context, t: pd.DataFrame) -> dict[str, list[list[str]]]:
+    out = {}
+    for r in t.itertuples(index=False):
+        out[r.code] = [
+            [ctx.t("compare_interventions"), f"{r.interventions_a} \u2192 {r.interventions_b}"],
+            [ctx.t("compare_types_gained"), _labels(r.types_gained, "types", ctx.lang) or "-"],
+            [ctx.t("compare_types_lost"), _labels(r.types_lost, "types", ctx.lang) or "-"],
+            [ctx.t("compare_actors_gained"), _labels(r.actors_gained, "actors", ctx.lang) or "-"],
+            [ctx.t("compare_actors_lost"), _labels(r.actors_lost, "actors", ctx.lang) or "-"],
+        ]
+    return out
+
+
+def compare_section(ctx: Context, v, level: str, filters: Filters, sites: gpd.GeoDataFrame) -> None:
+    """Two periods compared (the core's :func:`geo_p4gn.compare.compare_periods`): a change map with a legend
+    of its own, the counts, and the areas and sites whose coverage changed. Off until asked for: a second
+    map costs every rerun."""
+    st.subheader(ctx.t("compare_title"))
+    if not st.toggle(ctx.t("compare_toggle"), key="cakupan_compare"):
+        st.caption(ctx.t("compare_hint"))
+        return
+    year = views.today().year
+    years = list(range(year, year - 8, -1))
+    c1, c2 = st.columns(2)
+    with c1:
+        ya = st.selectbox(ctx.t("compare_a"), years, index=1, key="cakupan_cmp_a")
+    with c2:
+        yb = st.selectbox(ctx.t("compare_b"), years, index=0, key="cakupan_cmp_b")
+    pa = (dt.date(ya, 1, 1), dt.date(ya, 12, 31))
+    pb = (dt.date(yb, 1, 1), dt.date(yb, 12, 31))
+    t = data.compare(v, ctx.user, filters, pa, pb, level)
+    ts = data.compare(v, ctx.user, filters, pa, pb, "site")
+    b = data.boundaries()
+    layer = b.layer(level)
+    areas = layer[layer["code"].isin(t["code"])]
+    target = ts[ts["target"]]
+    pts = sites[sites["id"].isin(target["code"])]
+    pts = pts.assign(label=pts["name"].astype(str),
+                     change=pts["id"].map(dict(zip(target["code"], target["change"]))).fillna("neither"))
+    title = ctx.t("compare_map_title", a=ya, b=yb)
+    m = maps.change_map(areas=areas, table=t, title=title, details=_change_details(ctx, t), sites=pts,
+                        outlines=[] if level == "kota" else [(ctx.t("layer_kota"), b.kota, 2.4)], lang=ctx.lang,
+                        tiles=settings.tiles, attribution=settings.tiles_attribution,
+                        geometry_url=mapview.level_geometry_url, labels=mapview.labels_url(),
+                        basemap=mapview.basemap_spec())
+    mapview.show(m, key="cakupan_change_map")
+    kinds = list(maps.CHANGE_COLORS)
+    counts = pd.DataFrame({
+        ctx.t(f"level_{level}"): [int((t["change"] == k).sum()) for k in kinds],
+        ctx.t("compare_target_sites"): [int((target["change"] == k).sum()) for k in kinds],
+    }, index=[ctx.t(f"map.change_{k}") for k in kinds])
+    st.table(counts)
+    changed = pd.concat([t, target])
+    changed = changed[(changed["change"] != "neither") | (changed["types_gained"] != "")
+                      | (changed["types_lost"] != "")]
+    if not len(changed):
+        st.caption(ctx.t("compare_none"))
+        return
+    shown = pd.DataFrame({
+        ctx.t("col_name"): changed["name"],
+        ctx.t("col_level"): changed["level"].map(lambda lv: ctx.t("col_site") if lv == "site" else ctx.t(f"level_{lv}")),
+        ctx.t("compare_change"): changed["change"].map(lambda k: ctx.t(f"map.change_{k}")),
+        ctx.t("compare_interventions"): changed["interventions_a"].astype(str) + " \u2192 "
+        + changed["interventions_b"].astype(str),
+        ctx.t("compare_types_gained"): changed["types_gained"].map(lambda k: _labels(k, "types", ctx.lang)),
+        ctx.t("compare_types_lost"): changed["types_lost"].map(lambda k: _labels(k, "types", ctx.lang)),
+        ctx.t("compare_actors_gained"): changed["actors_gained"].map(lambda k: _labels(k, "actors", ctx.lang)),
+        ctx.t("compare_actors_lost"): changed["actors_lost"].map(lambda k: _labels(k, "actors", ctx.lang)),
+    })
+    st.dataframe(shown, hide_index=True, height=min(38 + 35 * len(shown), 400),
+                 column_config={ctx.t("col_name"): st.column_config.TextColumn(pinned=True)})
+
+
 def main(ctx: Context) -> None:
     st.title(ctx.t("cakupan_title"))
     v = ctx.view()
@@ -220,7 +328,6 @@ def main(ctx: Context) -> None:
     today = views.today()
     tables = data.coverage_tables(v, ctx.user, filters, ("site", level), today)
     table, site_table = tables[level], tables["site"]
-    caption = st.empty()
     points = area_points = box = None
     zoom_mode = False
     note = ctx.t("points_hidden", n=POINT_LIMIT)
@@ -240,7 +347,7 @@ def main(ctx: Context) -> None:
             area_points = mapview.record_points(v, ctx.user, filters, POINT_LIMIT, box)
             note = (ctx.t("points_too_many_here", n=POINT_LIMIT) if area_points is None
                     else ctx.t("points_in_view", k=len(area_points)))
-    caption.caption(f"{ctx.t('records_in_view', n=f'{n:,}'.replace(',', '.'))} {note} {ctx.t('map_click_hint')}")
+    caption_text = f"{ctx.t('records_in_view', n=f'{n:,}'.replace(',', '.'))} {note} {ctx.t('map_click_hint')}"
 
     m = build_map(ctx, level, metric, table, site_table, sites, filters, points, zoom_mode)
     groups = None
@@ -256,14 +363,13 @@ def main(ctx: Context) -> None:
         # the map reports a view this run did not draw for (no on_change copy yet): draw for it
         st.session_state[map_key] = {k: out.get(k) for k in ("zoom", "bounds")}
         st.rerun()
+    st.caption(caption_text)  # under the map: on a phone the map is then within the first screen
 
-    c1, c2 = st.columns(2)
-    with c1:
-        matrix_section(ctx, v, filters, sites)
-    with c2:
-        gap_section(ctx, v, filters)
+    matrix_section(ctx, v, filters, sites)
+    gap_section(ctx, v, filters)
     timeline_section(ctx, v, filters)
     table_section(ctx, level, table, site_table)
+    compare_section(ctx, v, level, filters, sites)
 
 
 main(current())

@@ -215,3 +215,15 @@ def filtered_count(v: View, _user, filters: Filters) -> int:
     if not len(recs):
         return 0
     return int(filters.record_mask(recs, sites(v, _user) if filters.ikrn else None).sum())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def compare(v: View, _user, filters: Filters, a: tuple[dt.date, dt.date], b: tuple[dt.date, dt.date],
+            level: str) -> pd.DataFrame:
+    """Period ``a`` against period ``b`` at ``level`` (:func:`geo_p4gn.compare.compare_periods`), every filter
+    but the window applied to both, over the same records as every other coverage figure."""
+    from geo_p4gn import compare as _compare
+
+    f = dataclasses.replace(filters, date_from=None, date_to=None)
+    return _compare.compare_periods(coverage_records(v, _user), sites(v, _user), boundaries().kelurahan, taxonomy(),
+                                    a, b, f, level=level)

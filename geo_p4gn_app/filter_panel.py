@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import streamlit as st
 
@@ -108,8 +109,76 @@ def _reset() -> None:
         st.session_state[_W[name]] = None if name.startswith("date") else []
 
 
+#: The period presets of the filter panel (``preset_<key>`` in the catalogue).
+PRESETS = ("month", "quarter", "year", "last_year")
+
+
+def preset_period(key: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of a preset period around ``today`` (WIB).
+
+    >>> d = dt.date(2026, 12, 2)
+    >>> [tuple(x.isoformat() for x in preset_period(k, d)) for k in PRESETS]  # doctest: +NORMALIZE_WHITESPACE
+    [('2026-12-01', '2026-12-31'), ('2026-10-01', '2026-12-31'), ('2026-01-01', '2026-12-31'),
+     ('2025-01-01', '2025-12-31')]
+    """
+    if key == "month":
+        first = today.replace(day=1)
+        nxt = (first + dt.timedelta(days=32)).replace(day=1)
+        return first, nxt - dt.timedelta(days=1)
+    if key == "quarter":
+        q = (today.month - 1) // 3
+        first = dt.date(today.year, 3 * q + 1, 1)
+        nxt = dt.date(today.year + (q == 3), (3 * q + 3) % 12 + 1, 1)
+        return first, nxt - dt.timedelta(days=1)
+    if key == "year":
+        return dt.date(today.year, 1, 1), dt.date(today.year, 12, 31)
+    if key == "last_year":
+        return dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
+    msg = f"unknown period preset {key!r}"
+    raise ValueError(msg)
+
+
+def _preset(key: str) -> None:
+    start, end = preset_period(key, views.today())
+    st.session_state[_W["date_from"]], st.session_state[_W["date_to"]] = start, end
+
+
+def copy_link_button(ctx: Context) -> None:
+    """A "copy link" button: the page's address (which holds the filters) goes to the clipboard. Its texts
+    come from the catalogue and are set with textContent."""
+    texts = json.dumps({"label": ctx.t("copy_link"), "done": ctx.t("copy_link_done"),
+                        "failed": ctx.t("copy_link_failed")}).replace("<", "\\u003c")
+    st.html(f"""<button type="button" class="gp-copy-link" data-testid="gp-copy-link"></button>
+<script>(function () {{
+  var texts = {texts};
+  var buttons = document.querySelectorAll('button.gp-copy-link:not([data-ready])');
+  buttons.forEach(function (b) {{
+    b.setAttribute('data-ready', '1');
+    b.textContent = texts.label;
+    b.addEventListener('click', function () {{
+      var url = window.location.href;
+      function done(ok) {{ b.textContent = ok ? texts.done : texts.failed; b.setAttribute('data-url', url); }}
+      function fallback() {{
+        var t = document.createElement('textarea');
+        t.value = url; document.body.appendChild(t); t.select();
+        var ok = false;
+        try {{ ok = document.execCommand('copy'); }} catch (e) {{ ok = false; }}
+        t.remove(); done(ok);
+      }}
+      if (navigator.clipboard && window.isSecureContext) {{
+        navigator.clipboard.writeText(url).then(function () {{ done(true); }}, fallback);
+      }} else {{ fallback(); }}
+    }});
+  }});
+}})();</script>
+<style>.gp-copy-link {{ font: inherit; font-size: 14px; padding: 4px 12px; border-radius: 8px;
+  border: 1px solid rgba(49, 51, 63, .3); background: #fff; cursor: pointer; }}
+.gp-copy-link:hover {{ border-color: #ff4b4b; color: #ff4b4b; }}</style>""", unsafe_allow_javascript=True)
+
+
 def panel(ctx: Context, sites) -> Filters:
-    """The filter widgets (in an expander); returns the :class:`Filters` they describe."""
+    """The filter widgets (in an expander that stays open while they change: it has a key, so a new label
+    such as "Filter (2 aktif)" is the same expander); returns the :class:`Filters` they describe."""
     site_ids = sites["id"].tolist()
     sync_from_url(site_ids, sites)
     problem = problems_message(ctx)
@@ -121,7 +190,13 @@ def panel(ctx: Context, sites) -> Filters:
     names = {c: n for level in areas.values() for c, n, _ in level}
     active = sum(bool(st.session_state.get(_W[n])) for n in FILTER_KEYS)
     label = ctx.t("filters_active", n=active) if active else ctx.t("filters")
-    with st.expander(label, expanded=False, icon=":material/filter_list:"):
+    with st.expander(label, expanded=bool(st.session_state.get("flt_open")), icon=":material/filter_list:",
+                     key="flt_open", on_change="rerun"):
+        with st.container(horizontal=True, gap="small"):
+            st.caption(ctx.t("preset_label"))
+            for key in PRESETS:
+                st.button(ctx.t(f"preset_{key}"), key=f"flt_preset_{key}", on_click=_preset, args=(key,),
+                          type="tertiary")
         c1, c2 = st.columns(2)
         with c1:
             st.date_input(ctx.t("f_from"), value=None, format="DD/MM/YYYY", key=_W["date_from"],
@@ -161,7 +236,9 @@ def panel(ctx: Context, sites) -> Filters:
                            format_func=lambda k: views.ikrn_label(k, ctx.lang), persist_state="session")
         st.button(ctx.t("f_reset"), on_click=_reset, key="flt_reset", icon=":material/filter_list_off:")
         st.caption(ctx.t("filter_rule"))
-        st.caption(ctx.t("share_link"))
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(ctx.t("share_link"))
+            copy_link_button(ctx)
     return current_filters()
 
 
