@@ -34,7 +34,7 @@ from folium.template import Template
 from geo_p4gn import regions, settings
 from geo_p4gn._files import atomic_write
 from geo_p4gn.boundaries import LEVELS
-from geo_p4gn.render import assets, basemap, maps
+from geo_p4gn.render import assets, basemap, geotiles, maps
 from geo_p4gn.render.elements import SafeElement
 
 #: The folder Streamlit serves at /app/static (next to app.py).
@@ -213,20 +213,39 @@ def geometry_url(level: str) -> str:
     (the upstream boundary files) and the same for everyone, so they are written once per build of the
     boundaries, under a name holding their hash (a changed file is a new address, never a stale cache),
     and the browser fetches them once. Written to a temporary name and renamed: never half a file.
+
+    When that file is larger than :data:`geo_p4gn.render.geotiles.TILE_ABOVE` (a whole country's polygons),
+    a folder of the same name next to it holds the same shapes simplified per zoom and cut into tiles
+    (:mod:`geo_p4gn.render.geotiles`) and the address is that folder's (``.../kelurahan-<hash>/``): the page
+    then fetches only the tiles in view for its zoom, so the shapes stay small on every screen. The name's hash is that of the codes and the shapes (their
+    WKB): a start hashes them, it does not write them again.
     """
     from . import data
 
     layer = data.boundaries().layer(level)
-    body = json.dumps(maps.feature_collection(gpd.GeoDataFrame({"code": layer["code"]}, geometry=layer.geometry,
-                                                               crs=layer.crs), ["code"]),
-                      separators=(",", ":")).encode()
-    name = f"{level}-{hashlib.sha256(body).hexdigest()[:16]}.json"
+    digest = hashlib.sha256(geotiles.VERSION.encode())
+    digest.update("\n".join(layer["code"].astype(str)).encode())
+    digest.update(b"".join(shapely.to_wkb(layer.geometry.to_numpy())))
+    name = f"{level}-{digest.hexdigest()[:16]}.json"
     folder = ensure_static() / "geo"
     target = folder / name
     if not target.is_file():
+        body = json.dumps(maps.feature_collection(gpd.GeoDataFrame({"code": layer["code"]}, geometry=layer.geometry,
+                                                                   crs=layer.crs), ["code"]),
+                          separators=(",", ":")).encode()
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(target, body, mode=0o644)
-    return f"{STATIC_URL}/geo/{name}"
+    if target.stat().st_size <= geotiles.TILE_ABOVE:
+        return f"{STATIC_URL}/geo/{name}"
+    tiles = folder / name.removesuffix(".json")
+    if not (tiles / geotiles.INDEX).is_file():  # the index is written last: a folder with one is complete
+        geotiles.write_tiles(layer[["code", "geometry"]], tiles, _write_tile)
+    return f"{STATIC_URL}/geo/{tiles.name}/"
+
+
+def _write_tile(path: Path, body: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, body, mode=0o644)
 
 
 @st.cache_resource(show_spinner=False)

@@ -100,7 +100,77 @@ window.geoP4gn = window.geoP4gn || (function () {
     }
     return shapes[url];
   }
-  function fill(layer, url, props) {
+  // Shapes per zoom (geo_p4gn/render/geotiles.py): the folder "<name>/" next to "<name>.json" holds an index
+  // of zoom bands and tiles; only the tiles in view are fetched, again after a pan or a zoom into another
+  // band, each feature drawn once per band. No index: the one file.
+  function tileXY(lat, lng, z) {
+    var n = Math.pow(2, z), r = Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI / 180;
+    var x = Math.floor((lng + 180) / 360 * n), y = Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n);
+    return [Math.max(0, Math.min(n - 1, x)), Math.max(0, Math.min(n - 1, y))];
+  }
+  function tiled(layer, base, index, props) {
+    var have = {}, band = null, drawn = {}, asked = {};
+    Object.keys(index.tiles).forEach(function (t) {  // {zoom: {y: [[first x, last x], ...]}}
+      have[t] = {};
+      Object.keys(index.tiles[t]).forEach(function (y) {
+        index.tiles[t][y].forEach(function (run) {
+          for (var x = run[0]; x <= run[1]; x++) { have[t][x + '-' + y] = true; }
+        });
+      });
+    });
+    function pick(z) {
+      var b = index.bands[0];
+      index.bands.forEach(function (c) { if (z >= c[1]) { b = c; } });
+      return b;
+    }
+    function update() {
+      var map = layer._map;
+      if (!map) { return; }
+      var b = pick(map.getZoom());
+      if (b !== band) { band = b; drawn = {}; asked = {}; layer.clearLayers(); }
+      var t = b[0], m = b[3], bounds = map.getBounds();
+      var nw = tileXY(bounds.getNorth(), bounds.getWest(), t), se = tileXY(bounds.getSouth(), bounds.getEast(), t);
+      for (var x = nw[0] - m; x <= se[0] + m; x++) {
+        for (var y = nw[1] - m; y <= se[1] + m; y++) {
+          var key = x + '-' + y;
+          if (!have[String(t)][key] || asked[key]) { continue; }
+          asked[key] = true;
+          (function (mine) {
+            geometry(base + '/' + t + '/' + key + '.json').then(function (fc) {
+              if (band !== mine) { return; }
+              fc.features.forEach(function (f) {
+                var code = f.properties && f.properties.code;
+                if (drawn[code] || !Object.prototype.hasOwnProperty.call(props, code)) { return; }
+                drawn[code] = true;
+                layer.addData({type: 'Feature', geometry: f.geometry, properties: props[code]});
+              });
+            });
+          })(b);
+        }
+      }
+    }
+    var bound = null;  // the map whose moves it follows (a layer switched off keeps no fetches going: update stops)
+    function attach() {
+      var map = layer._map;
+      if (map && map !== bound) {
+        if (bound) { bound.off('moveend', update); }
+        bound = map;
+        map.on('moveend', update);
+      }
+      update();
+    }
+    layer.on('add', attach);
+    attach();
+  }
+  function fill(layer, url, props) {  // url: "<name>.json" (one file) or "<name>/" (its tiles)
+    url = String(url);
+    if (url.charAt(url.length - 1) !== '/') { return whole(layer, url, props); }
+    var base = url.slice(0, -1);
+    return geometry(url + 'index.json').then(function (index) {
+      return tiled(layer, base, index, props);
+    }, function () { return whole(layer, base + '.json', props); });
+  }
+  function whole(layer, url, props) {
     return geometry(url).then(function (fc) {
       fc.features.forEach(function (f) {
         var code = f.properties && f.properties.code;
