@@ -16,6 +16,8 @@ For each store a ``streamlit run app.py`` server is started on 127.0.0.1 and mea
   floor of any Streamlit map page on this machine.
 - **after a write**: one record is added to the store (as a field team would), then a page load in a new
   session: the store's data version changed, so the records are read again.
+- **server memory**: the Streamlit process's peak resident size (VmHWM) after all of the above (goal: the app at
+  1M records under 2 GB: ``--store bench/out/store_1000000.gpkg``, the store of ``bench_store_read.py``).
 - **payload**: bytes the browser received on the websocket for a page load and for a filter change (the
   map is sent as areas and sites with their aggregates, so it must not grow with the records).
 
@@ -154,6 +156,13 @@ class Server:
                 raise RuntimeError(f"streamlit did not start (see {self.log.name})")
             time.sleep(0.2)
 
+    def peak_mb(self) -> float:
+        """The server process's peak resident memory so far (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -284,6 +293,7 @@ def measure(browser, server: Server, repeat: int, expect_change: bool, type_labe
     out["after_write"] = s.load()
     external += s.external
     s.close()
+    out["peak_mb"] = server.peak_mb()
     if external:
         raise RuntimeError(f"requests left loopback: {sorted(set(external))[:5]}")
     return out
@@ -294,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100_000, help="records in the big store (default 100000)")
     parser.add_argument("--repeat", type=int, default=5, help="warm page loads per store (default 5)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--store", type=Path, help="an existing store as the big one (e.g. bench/out/store_1000000.gpkg "
+                        "of bench_store_read: the app at 1M records); copied, never changed")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -301,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     boundaries, taxonomy = load_boundaries(), load_taxonomy()
     OUT.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    big = make_store(OUT / f"app-{args.n}.gpkg", args.n, boundaries, taxonomy)
+    if args.store:
+        big = args.store
+        with open_store(big, boundaries=boundaries, taxonomy=taxonomy) as st:
+            args.n = len(st.list())
+    else:
+        big = make_store(OUT / f"app-{args.n}.gpkg", args.n, boundaries, taxonomy)
     built = time.perf_counter() - t
     type_labels = [taxonomy.label("types", k, "id") for k in taxonomy.type_keys]
     results = {}
@@ -338,11 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     med = statistics.median
     print(f"bench_app: Peta cakupan page, Chromium 1280x900, {args.repeat} warm loads and "
           f"{2 * args.repeat} filter changes per store (big store built or reused in {built:.1f} s)")
+    print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs (other work inflates every figure)")
     print(f"{'store':>10} {'cold load':>10} {'warm load':>10} {'filter':>8} {'after write':>12} {'load KB':>8} "
-          f"{'filter KB':>9}")
+          f"{'filter KB':>9} {'server peak':>12}")
     for name, r in results.items():
         print(f"{name:>10} {r['cold']:>9.2f}s {med(r['warm']):>9.2f}s {med(r['filter']):>7.2f}s "
-              f"{r['after_write']:>11.2f}s {med(r['load_bytes']) / 1e3:>8.0f} {med(r['filter_bytes']) / 1e3:>9.0f}")
+              f"{r['after_write']:>11.2f}s {med(r['load_bytes']) / 1e3:>8.0f} {med(r['filter_bytes']) / 1e3:>9.0f} "
+              f"{r['peak_mb']:>9.0f} MB")
     e, b = results["empty"], results[f"{args.n:,}"]
     print(f"ratio big/empty: cold load {b['cold'] / e['cold']:.2f}x, warm load {med(b['warm']) / med(e['warm']):.2f}x, "
           f"filter change {med(b['filter']) / med(e['filter']):.2f}x, "
