@@ -238,7 +238,7 @@ def test_record_filter_and_export_offline(app_server, browser, viewport, tmp_pat
 
     choose(page, "Jenis intervensi", "Deklarasi masyarakat anti narkoba")
     choose(page, "Aktor (pentahelix)", "Komunitas / masyarakat")
-    choose(page, "Organisasi pelaksana", ORG, new=True)
+    page.get_by_role("textbox", name="Organisasi pelaksana").fill(ORG)  # a text box: what is typed is stored
     page.get_by_role("spinbutton", name="Jumlah peserta").fill("25")
     page.get_by_role("textbox", name="Catatan").fill("Uji peramban")
     page.get_by_role("button", name="Simpan", exact=True).click()

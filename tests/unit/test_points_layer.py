@@ -116,7 +116,7 @@ def test_the_layer_carries_only_a_tooltip_and_a_colour():
     assert [set(f["properties"]) for f in feats] == [{"_t", "_s"}] * 3
     tax = data.taxonomy()
     label, actor = tax.label("types", "deklarasi", "id"), tax.label("actors", "swasta", "id")
-    assert feats[0]["properties"]["_t"] == f"2025-01-01 · {label} · {actor} · Karang Taruna · 10 peserta"
+    assert feats[0]["properties"]["_t"] == f"01/01/2025 · {label} · {actor} · Karang Taruna · 10 peserta"
     color = maps.TYPE_COLORS[list(tax.type_keys).index("deklarasi") % len(maps.TYPE_COLORS)]
     assert feats[0]["properties"]["_s"] == {"fillColor": color}
     en = json.loads(mapview.points_layer(mapview.select_points(records(1), limit=5), "en", name="x").data_js)
