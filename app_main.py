@@ -31,6 +31,7 @@ PAGES = (
     ("app_pages/situs.py", "situs", "page_situs", ":material/location_city:", "read_sites"),
     ("app_pages/ekspor.py", "ekspor", "page_ekspor", ":material/download:", "export"),
     ("app_pages/duplikat.py", "duplikat", "review.page", ":material/content_copy:", "review_duplicates"),
+    ("app_pages/ikrn.py", "ikrn", "ikrn.page", ":material/history:", "read"),
     ("app_pages/admin.py", "admin", "page_admin", ":material/admin_panel_settings:", "audit_read"),
     ("app_pages/lapangan.py", "lapangan", "page_lapangan", ":material/phonelink_setup:", "record"),
 )

@@ -16,7 +16,8 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
   rewrites in the chosen language (:mod:`geo_p4gn.http.page`);
 - ``reject.*``: the importer's reject reasons and the rejects file's columns (rendered by
   :mod:`geo_p4gn.importers.reasons`);
-- ``review.*``: the duplicates review page (``app_pages/duplikat.py``).
+- ``review.*``: the duplicates review page (``app_pages/duplikat.py``);
+- ``ikrn.*``: the IKRN history page (``app_pages/ikrn.py``).
 
 This module is part of the core: it imports nothing from the project and never Streamlit. Which
 language a person sees (session, address) is decided by the app (``geo_p4gn_app.session``).
@@ -42,7 +43,7 @@ from collections.abc import Mapping
 LANGS = ("id", "en")
 LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 #: The namespaces of :data:`CATALOGUE` (a bare key has none: the app's own strings).
-NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan", "image", "report", "review")
+NAMESPACES = ("map", "metric", "export", "reject", "streamlit", "lapangan", "image", "report", "review", "ikrn")
 
 # -- the app (bare keys) ---------------------------------------------------------------------------------
 _APP: dict[str, tuple[str, str]] = {
@@ -780,10 +781,42 @@ _REVIEW: dict[str, tuple[str, str]] = {
 }
 
 
+# -- ikrn.*: the IKRN history page (app_pages/ikrn.py) ------------------------------------------------------
+_IKRN: dict[str, tuple[str, str]] = {
+    "page": ("Riwayat IKRN", "IKRN history"),
+    "title": ("Riwayat IKRN per kelurahan", "IKRN history per kelurahan"),
+    "help": (("Kategori IKRN tahunan dari BNN (Bahaya, Waspada, Siaga, Aman) yang diimpor kantor ini. Kelurahan "
+              "tanpa nilai untuk suatu tahun belum disurvei: tidak diketahui, bukan Aman. Untuk periode dalam satu "
+              "tahun, filter IKRN dan porsi Bahaya memakai nilai tahun itu."),
+             ("BNN's yearly IKRN categories (Bahaya, Waspada, Siaga, Aman) imported by this office. A kelurahan with "
+              "no grade for a year was not surveyed: unknown, not Aman. For a period within one year, the IKRN "
+              "filter and the Bahaya share use that year's grades.")),
+    "none": ("Belum ada nilai IKRN yang diimpor (geo-p4gn ikrn import BERKAS).",
+             "No IKRN grades imported yet (geo-p4gn ikrn import FILE)."),
+    "kelurahan": ("Kelurahan", "Kelurahan"),
+    "all": ("Semua kelurahan", "All kelurahan"),
+    "before_after": ("Sebelum dan sesudah", "Before and after"),
+    "year": ("Tahun Y", "Year Y"),
+    "before_after_help": (("Kelurahan yang dinilai pada tahun Y dan Y+1: intervensi yang diterima pada tahun Y "
+                           "dibandingkan perubahan kategori."),
+                          ("Kelurahan graded in year Y and Y+1: interventions received in year Y against the change "
+                           "of category.")),
+    "before_after_none": ("Tidak ada kelurahan yang dinilai pada {year} dan {next}.",
+                          "No kelurahan is graded in both {year} and {next}."),
+    "basis_grades": ("IKRN: nilai tahun {year} ({n} kelurahan; tanpa nilai: tidak diketahui).",
+                     "IKRN: the grades of {year} ({n} kelurahan; not graded: unknown)."),
+    "basis_no_grades": ("IKRN: belum ada nilai untuk {year}; kategori situs sendiri yang dipakai.",
+                        "IKRN: no grades imported for {year}; the sites' own categories are used."),
+    "worse": ("memburuk", "worse"),
+    "better": ("membaik", "better"),
+    "same": ("tetap", "same"),
+}
+
 #: Every string: ``key -> (Bahasa Indonesia, English)``, in the order of :data:`LANGS`.
 CATALOGUE: dict[str, tuple[str, ...]] = _merge(
     {"": _APP, "map": _MAP, "metric": _METRIC, "export": _EXPORT, "reject": _REJECT, "streamlit": _STREAMLIT,
-     "lapangan": _LAPANGAN, "image": _IMAGE, "report": _REPORT, "review": _REVIEW})
+     "lapangan": _LAPANGAN, "image": _IMAGE, "report": _REPORT, "review": _REVIEW,
+     "ikrn": _IKRN})
 #: The catalogue per language: ``STRINGS[lang][key]``.
 STRINGS: dict[str, dict[str, str]] = {lang: {k: v[i] for k, v in CATALOGUE.items()} for i, lang in enumerate(LANGS)}
 

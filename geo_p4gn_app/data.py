@@ -149,6 +149,13 @@ def sites(v: View, _user) -> gpd.GeoDataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def window_sites(v: View, _user, filters: Filters) -> gpd.GeoDataFrame:
+    """The sites as a coverage window sees them: the IKRN grades of the window's year when imported
+    (:func:`geo_p4gn.services.window_sites`), else the sites' own categories."""
+    return services.window_sites(store(v.url), _user, filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def organisations(v: View, _user) -> list[str]:
     """Organisation names already used in the records the user sees (for suggestions), most used first."""
     recs = records(v, _user)
@@ -188,7 +195,7 @@ def _own_recent(v: View, name: str, _user, days: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def coverage_tables(v: View, _user, filters: Filters, levels: tuple[str, ...], as_of: dt.date
                     ) -> dict[str, pd.DataFrame]:
-    return coverage.coverage_tables(coverage_records(v, _user), sites(v, _user), boundaries().kelurahan, taxonomy(),
+    return coverage.coverage_tables(coverage_records(v, _user), window_sites(v, _user, filters), boundaries().kelurahan, taxonomy(),
                                     filters, levels=levels, as_of=as_of)
 
 
@@ -201,12 +208,13 @@ def gaps(v: View, _user, filters: Filters, as_of: dt.date) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def matrix(v: View, _user, filters: Filters, site: str | None, area: str | None) -> pd.DataFrame:
     return coverage.type_actor_matrix(coverage_records(v, _user), taxonomy(), filters, site=site, area=area,
-                                      sites=sites(v, _user))
+                                      sites=window_sites(v, _user, filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def timeline(v: View, _user, filters: Filters, by: str) -> pd.DataFrame:
-    return coverage.timeline(coverage_records(v, _user), taxonomy(), filters, by=by, sites=sites(v, _user))
+    return coverage.timeline(coverage_records(v, _user), taxonomy(), filters, by=by,
+                             sites=window_sites(v, _user, filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -214,7 +222,7 @@ def filtered_count(v: View, _user, filters: Filters) -> int:
     recs = coverage_records(v, _user)
     if not len(recs):
         return 0
-    return int(filters.record_mask(recs, sites(v, _user) if filters.ikrn else None).sum())
+    return int(filters.record_mask(recs, window_sites(v, _user, filters) if filters.ikrn else None).sum())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -431,7 +431,7 @@ def record_points(v, _user, filters, limit: int = POINT_LIMIT,
     recs = data.coverage_records(v, _user)  # confirmed duplicates are not drawn twice
     if not len(recs):
         return select_points(recs, limit=limit, box=box)
-    mask = filters.record_mask(recs, data.sites(v, _user) if filters.ikrn else None)
+    mask = filters.record_mask(recs, data.window_sites(v, _user, filters) if filters.ikrn else None)
     return select_points(recs, mask.to_numpy(), limit=limit, box=box)
 
 

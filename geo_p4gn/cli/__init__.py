@@ -18,7 +18,7 @@ from .common import Parser, _safe, add_store_argument, add_user_argument, cli_us
 #: Modules that add subcommands (each defines ``register(subparsers)``).
 _COMMAND_MODULES: tuple[str, ...] = (
     "geo_p4gn.cli.coverage", "geo_p4gn.cli.admin", "geo_p4gn.cli.data", "geo_p4gn.cli.db",
-    "geo_p4gn.cli.report", "geo_p4gn.cli.basemap",
+    "geo_p4gn.cli.report", "geo_p4gn.cli.basemap", "geo_p4gn.cli.ikrn",
 )
 
 

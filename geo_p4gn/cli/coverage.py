@@ -77,6 +77,18 @@ def format_table(frame: pd.DataFrame, fmt: str) -> str:
     raise P4gnError(msg)
 
 
+def _ikrn_note(store, user, filters) -> None:
+    """Say on stderr which IKRN categories a window within one year uses: that year's grades, or (none
+    imported for it) the sites' own categories."""
+    b = services.ikrn_basis(store, user, filters)
+    if b["year"] is None:
+        return
+    if b["source"] == "grades":
+        print(f"IKRN: the grades of {b['year']} ({b['graded']} kelurahan; not graded: unknown)", file=sys.stderr)
+    else:
+        print(f"IKRN: no grades imported for {b['year']}: the sites' own categories are used", file=sys.stderr)
+
+
 # -- commands ---------------------------------------------------------------------------------------------
 def _as_of(args: argparse.Namespace):
     return parse_date(args.as_of, "--as-of") if args.as_of else None
@@ -96,9 +108,9 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
             level=args.level, areas=areas, taxonomy=taxonomy))
         sys.stdout.write(format_table(table, args.format))
         return 0
-    table = _run(args, lambda store, user: services.coverage_table(
+    table = _run(args, lambda store, user: (_ikrn_note(store, user, filters), services.coverage_table(
         store, user, args.level, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
-        as_of=as_of, areas=areas, taxonomy=taxonomy))
+        as_of=as_of, areas=areas, taxonomy=taxonomy))[1])
     sys.stdout.write(format_table(table, args.format))
     return 0
 
@@ -108,9 +120,9 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     levels = tuple(lv.strip() for v in (args.level or ["site,kelurahan"]) for lv in v.split(",") if lv.strip())
     as_of = _as_of(args)
     areas, taxonomy = _load_areas(), _load_taxonomy()
-    gaps = _run(args, lambda store, user: services.gap_list(
+    gaps = _run(args, lambda store, user: (_ikrn_note(store, user, filters), services.gap_list(
         store, user, services.resolve_filters(store, user, filters, areas=areas, taxonomy=taxonomy),
-        levels=levels, as_of=as_of, areas=areas, taxonomy=taxonomy))
+        levels=levels, as_of=as_of, areas=areas, taxonomy=taxonomy))[1])
     sys.stdout.write(format_table(gaps, args.format))
     return 0
 

@@ -81,6 +81,14 @@ from .duplicates import (
     unmark_duplicate,
     without_duplicates,
 )
+from .ikrn import (
+    ikrn_basis,
+    ikrn_before_after,
+    ikrn_grades,
+    ikrn_history,
+    import_ikrn,
+    window_sites,
+)
 from .records import (
     delete_intervention,
     edit_intervention,
@@ -127,7 +135,12 @@ __all__ = [
     "gap_list",
     "get_intervention",
     "grant_app_role",
+    "ikrn_basis",
+    "ikrn_before_after",
+    "ikrn_grades",
+    "ikrn_history",
     "import_file",
+    "import_ikrn",
     "keep_both",
     "list_duplicates",
     "list_interventions",
@@ -150,5 +163,6 @@ __all__ = [
     "site_history",
     "unmark_duplicate",
     "upsert_site",
+    "window_sites",
     "without_duplicates",
 ]

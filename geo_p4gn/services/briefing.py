@@ -28,7 +28,7 @@ from ..filters import Filters
 from ..identity import User, authorize
 from ..store.base import Store
 from .duplicates import coverage_records
-from .records import list_sites
+from .ikrn import window_sites
 
 
 def _action(public: bool) -> str:
@@ -38,7 +38,7 @@ def _action(public: bool) -> str:
 def _frames(store: Store, user: User, filters: Filters) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Records (every filter but the window start: coverage looks back for "last activity") and sites."""
     records = coverage_records(store, user, dataclasses.replace(filters, date_from=None))  # no confirmed duplicates
-    return records, list_sites(store, user)
+    return records, window_sites(store, user, filters)  # IKRN: the grades of the window's year
 
 
 def export_png(store: Store, user: User, out: str | Path | None, filters: Filters | None = None, *,

@@ -19,6 +19,7 @@ from ..render import data as export_data
 from ..render import html as _export_html
 from ..store.base import Store
 from .duplicates import coverage_records, without_duplicates
+from .ikrn import window_sites
 from .records import list_sites
 
 
@@ -40,7 +41,7 @@ def _coverage_inputs(store: Store, user: User, filters: Filters | None
     authorize(user, "read")
     filters = filters or Filters()
     records = coverage_records(store, user, Filters(date_to=filters.date_to))  # confirmed duplicates left out
-    return records, list_sites(store, user), filters
+    return records, window_sites(store, user, filters), filters  # IKRN: the grades of the window's year
 
 
 def coverage_table(store: Store, user: User, level: str = "kelurahan", filters: Filters | None = None, *,
@@ -111,4 +112,5 @@ def export_html(store: Store, user: User, out: str | Path | None, filters: Filte
     kw.setdefault("taxonomy", store.taxonomy)
     # the records as export_html reads a store (every filter but the window start), confirmed duplicates left out
     records = without_duplicates(store, store.list(dataclasses.replace(filters or Filters(), date_from=None)))
-    return _export_html.export_html((records, store.list_sites()), out, filters, public=public, **kw)
+    return _export_html.export_html((records, window_sites(store, user, filters)), out, filters, public=public,
+                                    **kw)

@@ -46,6 +46,7 @@ from .. import settings
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
 from ._logic import SqlStoreLogic
+from ._grades import GRADES_DDL, IkrnGrades
 from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
@@ -331,7 +332,7 @@ _SCHEMA = [
 ]
 #: Attribute tables added after the first schema: made with every new store and, in a store made before
 #: them, at open (:meth:`GeoPackageStore._migrate`). ``{fid}``: the integer key a GeoPackage table needs.
-_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL}
+_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL, "ikrn_grades": GRADES_DDL}
 _FID = '"fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL'
 
 
@@ -373,7 +374,7 @@ def _create(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class GeoPackageStore(DuplicateReviews, SqlStoreLogic):
+class GeoPackageStore(DuplicateReviews, IkrnGrades, SqlStoreLogic):
     """Interventions and sites in one GeoPackage file (created on first use)."""
 
     _PH = "?"

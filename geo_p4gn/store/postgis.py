@@ -22,6 +22,7 @@ import shapely
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
 from ._logic import SqlStoreLogic
+from ._grades import GRADES_DDL, IkrnGrades
 from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
@@ -110,7 +111,8 @@ INSERT INTO p4gn_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT 
 """
 #: Tables added after the first schema: made with every new store and, in a store made before them, at open
 #: (:meth:`PostGISStore._migrate`).
-_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL.format(fid="fid bigserial PRIMARY KEY")}
+_EXTRA_TABLES = {"duplicate_reviews": REVIEWS_DDL.format(fid="fid bigserial PRIMARY KEY"),
+                 "ikrn_grades": GRADES_DDL.format(fid="fid bigserial PRIMARY KEY")}
 _SCHEMA += "".join(f"{ddl};\n" for ddl in _EXTRA_TABLES.values())
 
 _REC_COLS = (
@@ -137,7 +139,7 @@ def _select_list(cols) -> str:
     return ", ".join(out)
 
 
-class PostGISStore(DuplicateReviews, SqlStoreLogic):
+class PostGISStore(DuplicateReviews, IkrnGrades, SqlStoreLogic):
     """Interventions and sites in PostGIS (tables created on first use)."""
 
     _PH = "%s"

@@ -60,6 +60,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "geo_p4gn.coverage": ("engines", "core"),
     "geo_p4gn.compare": ("engines", "core"),  # two periods compared, over coverage
     "geo_p4gn.duplicates": ("engines", "core"),  # the possible-duplicate rule
+    "geo_p4gn.ikrn": ("engines", "core"),  # BNN's yearly kelurahan grades read from a file, history, before/after
     "geo_p4gn.render": ("engines", "core"),  # render/report*.py included
     "geo_p4gn.seed": ("engines", "core"),  # writes the starter data into a store it is given
     "geo_p4gn.xform": ("engines", "core"),  # the ODK form from taxonomy, sites and boundaries
