@@ -33,7 +33,7 @@ run: $(BIN)/.installed-run npm
 		--browser.gatherUsageStats false
 
 test: $(BIN)/.installed-test npm
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check geo_p4gn geo_p4gn_app app_pages tests bench app.py app_main.py
