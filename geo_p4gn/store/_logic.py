@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import operator
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -26,7 +26,15 @@ import shapely
 from .. import _json, settings
 from .._errors import ConflictError, NotFoundError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
-from ..records import FIELDS, Intervention, content_hashes, validate_record
+from ..records import (
+    BATCH_COLUMNS,
+    FIELDS,
+    Intervention,
+    RecordColumns,
+    content_hashes,
+    geometry_points,
+    validate_record,
+)
 from ..sites import SITE_FIELDS, validate_site
 from .base import AUDIT_FIELDS, AddOutcome, BatchResult, SiteOutcome
 
@@ -87,6 +95,85 @@ def record_rows(recs: Sequence[Intervention], codes: Sequence[str]) -> list[dict
         row["content_hash"] = h
         rows.append(row)
     return rows
+
+
+#: Rows written per chunk by a batch (the whole batch is still one transaction).
+ROW_CHUNK = 10_000
+
+
+class HashColumn:
+    """The content hashes of a batch, made a slice at a time when a backend writes that slice (200 000
+    hashes held at once are 22 MB); the last slice is kept, so ``content_hash`` and ``created_hash`` of a
+    chunk are hashed once."""
+
+    __slots__ = ("_batch", "_last")
+
+    def __init__(self, batch: RecordColumns) -> None:
+        self._batch, self._last = batch, (None, None)
+
+    def __len__(self) -> int:
+        return len(self._batch)
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key:key + 1][0] if key >= 0 else self[len(self) + key]
+        start, stop, _ = key.indices(len(self))
+        if self._last[0] != (start, stop):
+            self._last = ((start, stop), np.array(self._batch.content_hashes_slice(start, stop), dtype=object))
+        return self._last[1]
+
+
+def new_row_columns(batch: RecordColumns, codes: np.ndarray, user: str, now: str) -> dict[str, Any]:
+    """The stored columns (FIELDS and HASH_FIELDS) of new records, one array (or :class:`HashColumn`,
+    :class:`~geo_p4gn.records.GeometryColumn`) each: what a backend's ``_insert_records`` writes, a slice
+    at a time."""
+    n = len(batch)
+    cols = {f: batch.column(f) for f in FIELDS if f in BATCH_COLUMNS}
+    cols["kelurahan_code"] = np.asarray(codes, dtype=object)
+    for f, v in (("created_by", user), ("created_at", now), ("updated_by", user), ("updated_at", now),
+                 ("deleted", False), ("version", 1)):
+        one = np.empty(1, dtype=object)
+        one[0] = v
+        cols[f] = np.broadcast_to(one, (n,))  # one value for every row: a read-only view, no array of n
+    cols["content_hash"] = cols["created_hash"] = HashColumn(batch)
+    return cols
+
+
+def row_columns(rows: Sequence[dict]) -> dict[str, np.ndarray]:
+    """Stored rows (dicts) as the columns ``_insert_records`` takes."""
+    out = {}
+    for f in (*FIELDS, *HASH_FIELDS):
+        arr = np.empty(len(rows), dtype=object)
+        arr[:] = [r[f] for r in rows]
+        out[f] = arr
+    return out
+
+
+def iso_days(col: np.ndarray) -> np.ndarray:
+    """Days (``date`` objects, ISO text or None) as ISO text, each distinct day converted once."""
+    codes, uniques = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
+    iso = [u if isinstance(u, str) else u.isoformat() for u in uniques]
+    return np.array([*iso, None], dtype=object)[codes]
+
+
+def column_snapshots(cols: dict[str, np.ndarray], start: int, stop: int) -> list[str]:
+    """:func:`snapshots` of rows ``start:stop`` of stored columns (the same text), with no row dict kept."""
+    wkts = shapely.to_wkt(cols["geometry"][start:stop], rounding_precision=-1)
+    dumps, opts, default = orjson.dumps, orjson.OPT_SERIALIZE_NUMPY, _json.default
+    keys = FIELDS
+    parts = [cols[f][start:stop] for f in FIELDS[:-1]]
+    return [dumps(dict(zip(keys, vals)), default=default, option=opts).decode()
+            for vals in zip(*parts, wkts, strict=True)]
+
+
+def create_entries(cols: dict[str, np.ndarray], user: str, now: str):
+    """The audit entries of new records (one ``create`` each, the whole row as ``after``), made a chunk at
+    a time as the backend writes them."""
+    ids = cols["id"]
+    for k in range(0, len(ids), ROW_CHUNK):
+        snaps = column_snapshots(cols, k, k + ROW_CHUNK)
+        yield from (("intervention", rid, "create", user, now, None, snap)
+                    for rid, snap in zip(ids[k:k + ROW_CHUNK], snaps, strict=True))
 
 
 def row_record(row: dict) -> Intervention:
@@ -175,7 +262,9 @@ class SqlStoreLogic:
             rows.append(row)
         return rows
 
-    def _insert_records(self, cur, rows: list[dict]) -> None:
+    def _insert_records(self, cur, cols: dict[str, np.ndarray]) -> None:
+        """Insert new records given as columns (:func:`new_row_columns`: every stored column and the
+        geometry, one array each), a chunk of :data:`ROW_CHUNK` rows at a time."""
         raise NotImplementedError
 
     def _update_record(self, cur, row: dict) -> None:
@@ -190,7 +279,7 @@ class SqlStoreLogic:
     def _update_site(self, cur, row: dict) -> None:
         raise NotImplementedError
 
-    def _insert_audit(self, cur, entries: list[tuple]) -> None:
+    def _insert_audit(self, cur, entries: Iterable[tuple]) -> None:  # a list or a generator (create_entries)
         raise NotImplementedError
 
     def _bump_revision(self, cur) -> None:
@@ -213,29 +302,32 @@ class SqlStoreLogic:
     def _assign(self, recs: Sequence[Intervention]) -> list[str]:
         """Each record's kelurahan from its geometry with the boundaries' rule, in bulk (the record's own
         ``kelurahan_code`` is never trusted)."""
-        if not recs:
+        if not len(recs):
             return []
+        batch = RecordColumns.from_records(recs)
+        ids = batch.ids
         tax = self.taxonomy
         known = {(t, a) for t in tax.type_keys for a in tax.actor_keys}
-        pairs = operator.attrgetter("type_key", "actor_key")
-        for i, r in enumerate(recs, 1):
-            if pairs(r) not in known:
-                msg = f"record {i} ({r.id}): type {r.type_key!r} or actor {r.actor_key!r} is not in the taxonomy"
+        for i, pair in enumerate(zip(batch.column("type_key"), batch.column("actor_key"), strict=True), 1):
+            if pair not in known:
+                msg = (f"record {i} ({ids[i - 1]}): type {pair[0]!r} or actor {pair[1]!r} is not in the "
+                       "taxonomy")
                 raise ValidationError(msg)
-        geoms = np.array([r.geometry for r in recs], dtype=object)
-        points = shapely.get_type_id(geoms) == 0
-        codes = np.full(len(recs), None, dtype=object)
+        geoms = batch.column("geometry")
+        points, x, y = geometry_points(geoms)
+        codes = np.full(len(batch), None, dtype=object)
         if points.any():
-            pts = geoms[points]
-            res = self.boundaries.assign(shapely.get_x(pts), shapely.get_y(pts))
+            px, py = x[points], y[points]
+            res = self.boundaries.assign(px, py)
             bad = np.flatnonzero(~res["status"].isin(ASSIGNED).to_numpy())
             if len(bad):
                 j = np.flatnonzero(points)[bad[0]]
-                _raise_for(res.iloc[bad[0]], pts[bad[0]].x, pts[bad[0]].y, f"record {j + 1} ({recs[j].id})")
-            codes[points] = res["kelurahan_code"].to_numpy(dtype=object)
+                _raise_for(res.iloc[bad[0]], float(px[bad[0]]), float(py[bad[0]]), f"record {j + 1} ({ids[j]})")
+            code_of, uniques = pd.factorize(res["kelurahan_code"])  # one string per kelurahan, not per record
+            codes[points] = np.append(np.asarray(uniques, dtype=object), None)[code_of]
         out: list[str] = codes.tolist()
         for j in np.flatnonzero(~points).tolist():
-            out[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({recs[j].id})")
+            out[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({ids[j]})")
         return out
 
     # -- interventions -------------------------------------------------------------------------
@@ -245,46 +337,58 @@ class SqlStoreLogic:
         return "created" if result.created else "unchanged"
 
     def add_many(self, recs: Sequence[Intervention], *, user: str) -> BatchResult:
-        """Store a batch in one transaction: every record, or none (any conflict aborts the batch)."""
-        recs = list(recs)
-        codes = self._assign(recs)
+        """Store a batch in one transaction: every record, or none (any conflict aborts the batch).
+
+        ``recs`` may be a :class:`~geo_p4gn.records.RecordColumns` (what the importer makes): the batch is
+        then checked, hashed and written column by column, in chunks, with no per-record object."""
+        batch = RecordColumns.from_records(recs)
+        n = len(batch)
+        codes = np.array(self._assign(batch), dtype=object)
         now = utcnow()
-        rows: list[dict] = []
-        seen: dict[str, str] = {}
-        for row in record_rows(recs, codes):
-            if row["id"] in seen:
-                if seen[row["id"]] != row["content_hash"]:
-                    msg = f"record {row['id']}: appears twice in the batch with different content"
+        ids = batch.ids
+        keep = np.ones(n, dtype=bool)
+        index = pd.Index(ids, dtype=object)
+        repeated = index.duplicated(keep="first") if n else np.zeros(0, dtype=bool)
+        if repeated.any():  # the same id twice: a repeat of the same content is no new record
+            twice = np.flatnonzero(index.duplicated(keep=False))
+            seen: dict[str, str] = {}
+            for i, h in zip(twice.tolist(), batch.take(twice).content_hashes(), strict=True):
+                rid = ids[i]
+                if rid not in seen:
+                    seen[rid] = h
+                elif seen[rid] != h:
+                    msg = f"record {rid}: appears twice in the batch with different content"
                     raise ConflictError(msg)
-                continue
-            seen[row["id"]] = row["content_hash"]
-            row.update(created_by=user, created_at=now, updated_by=user, updated_at=now, deleted=False,
-                       version=1, created_hash=row["content_hash"])
-            rows.append(row)
-        unchanged = len(recs) - len(rows)
+            keep = ~repeated
+        del index
+        unchanged = int(n - keep.sum())
         with self._write() as cur:
-            existing = {}
-            ids = [r["id"] for r in rows]
-            for k in range(0, len(ids), _CHUNK):
-                for old in self._select_records(cur, ids[k:k + _CHUNK], include_deleted=True):
-                    existing[old["id"]] = old
-            conflicts = [
-                r["id"] for r in rows
-                if r["id"] in existing and r["content_hash"] not in (
-                    existing[r["id"]]["content_hash"], existing[r["id"]]["created_hash"])
-            ]
-            if conflicts:
-                msg = (f"{len(conflicts)} record(s) already stored with different content (not overwritten): "
-                       + ", ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else ""))
-                raise ConflictError(msg)
-            new = [r for r in rows if r["id"] not in existing]
-            unchanged += len(rows) - len(new)
-            if new:
+            rows = np.flatnonzero(keep)
+            existing: dict[str, tuple] = {}
+            want = ids[rows].tolist()
+            cur.execute("SELECT 1 FROM interventions LIMIT 1")
+            empty = cur.fetchone() is None  # a first import: no id to look up
+            for k in range(0, 0 if empty else len(want), _CHUNK):
+                for old in self._select_records(cur, want[k:k + _CHUNK], include_deleted=True):
+                    existing[old["id"]] = (old["content_hash"], old["created_hash"])
+            if existing:
+                found = np.array([i for i in rows.tolist() if ids[i] in existing], dtype=np.int64)
+                conflicts = [ids[i] for i, h in zip(found.tolist(), batch.take(found).content_hashes(), strict=True)
+                             if h not in existing[ids[i]]]
+                if conflicts:
+                    msg = (f"{len(conflicts)} record(s) already stored with different content (not overwritten): "
+                           + ", ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else ""))
+                    raise ConflictError(msg)
+                rows = np.array([i for i in rows.tolist() if ids[i] not in existing], dtype=np.int64)
+            unchanged += len(want) - len(rows)
+            if len(rows):
+                whole = len(rows) == n  # (a first import: no copy of the batch)
+                new = new_row_columns(batch if whole else batch.take(rows), codes if whole else codes[rows],
+                                      user, now)
                 self._insert_records(cur, new)
-                self._insert_audit(cur, [("intervention", r["id"], "create", user, now, None, snap)
-                                         for r, snap in zip(new, snapshots(new), strict=True)])
+                self._insert_audit(cur, create_entries(new, user, now))
                 self._bump_revision(cur)
-        return BatchResult(created=len(new), unchanged=unchanged)
+        return BatchResult(created=len(rows), unchanged=unchanged)
 
     def _current(self, cur, rec_id: str, include_deleted: bool = True) -> dict:
         rows = self._select_records(cur, [rec_id], include_deleted=include_deleted)
