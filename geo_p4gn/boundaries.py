@@ -47,6 +47,8 @@ ASSIGNED = ("inside", "overlap", "gap")
 NESTING_TOLERANCE_M = 0.5
 #: assign() keeps its last answer for this many points or more (see there).
 _MEMO_MIN = 1000
+#: Points placed per chunk by an assignment (the answer is each point's own: chunks change nothing).
+_LOCATE_CHUNK = 25_000
 
 # ('31.73.01.1004','Kedaung Kali Angke',-6.15,106.75,'[[[-6.15,106.77],...]]')
 # lat/lng may be quoted; the name may hold a backslash- or doubled-quote escape.
@@ -366,6 +368,10 @@ class Boundaries:
     def _locate(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Kelurahan index (-1 when none), status code (0 inside, 1 overlap, 2 gap) and gap distance."""
         n = len(lon)
+        if n > _LOCATE_CHUNK:  # a chunk at a time: 200 000 shapely points at once are 48 MB (each point alone)
+            parts = [self._locate(lon[k:k + _LOCATE_CHUNK], lat[k:k + _LOCATE_CHUNK])
+                     for k in range(0, n, _LOCATE_CHUNK)]
+            return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
         idx = np.full(n, -1, dtype=np.int64)
         status = np.full(n, -1, dtype=np.int8)
         dist = np.full(n, np.nan)
