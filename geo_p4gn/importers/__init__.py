@@ -50,6 +50,13 @@ message becomes the reason. A test checks that both paths agree. Locations are t
 :meth:`~geo_p4gn.boundaries.Boundaries.assign` (polygons with :meth:`~geo_p4gn.boundaries.Boundaries.locate`):
 points outside DKI Jakarta or with latitude and longitude swapped are rejected with the reason.
 
+Memory: the valid records are held as columns (:class:`~geo_p4gn.records.RecordColumns`: one array per
+field, points as two float arrays), never as one :class:`~geo_p4gn.records.Intervention` per row
+(``checked.records[i]`` makes one when asked). Cells become Python objects only for the rows
+validate_record decides and the rows of the rejects file; the store hashes, writes and audits the batch
+a chunk at a time, still in one transaction. A valid 18 MB CSV of 199,000 rows needs under 10x its
+size above an idle process (``bench/bench_hostile_memory.py``; issue 10).
+
 Ids, duplicates and conflicts
 -----------------------------
 A row's id is made once, when the row is read: the file's id when it has one, else an id made from the

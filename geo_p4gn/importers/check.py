@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -16,7 +17,18 @@ import shapely.geometry
 
 from .._errors import LocationError, ValidationError
 from ..boundaries import ASSIGNED, _raise_for
-from ..records import _MAX_ORG, Intervention, check_notes, is_blank, parse_date, parse_number, validate_record
+from ..records import (
+    _MAX_ORG,
+    BATCH_COLUMNS,
+    GeometryColumn,
+    Intervention,
+    RecordColumns,
+    check_notes,
+    is_blank,
+    parse_date,
+    parse_number,
+    validate_record,
+)
 from ..spreadsheet import unneutralise
 from . import reasons
 from ._common import _GEOPOINT, Progress, _bulk, normalise_column
@@ -108,17 +120,23 @@ def content_ids(table: RawTable, cmap: ColumnMap, rows: np.ndarray, source: str 
     cols = sorted({(key, i) for key, i in cmap.fields.items() if key != "id"}
                   | ({("geopoint", cmap.geopoint)} if cmap.geopoint is not None else set())
                   | {(f"kobo:{normalise_column(name)}", i) for name, i in cmap.kobo_date})
-    parts = [table.cells[i].to_numpy(dtype=object)[rows] for _, i in cols]
-    keys = [json.dumps([[k, _canon(v)] for (k, _), v in zip(cols, cells, strict=True)], ensure_ascii=False)
-            for cells in zip(*parts, strict=True)] if parts else ["[]"] * len(rows)
-    seen: dict[str, int] = {}
+    seen: dict[bytes, int] = {}  # how many rows of each content so far, keyed on a digest of the content
     src = source_name(source)
     out = []
-    for key in keys:
-        n = seen.get(key, 0)
-        seen[key] = n + 1
-        out.append(str(uuid.uuid5(ROW_ID_NAMESPACE, f"{src}\x1f{key}\x1f{n}")))
+    for start in range(0, len(rows), _ID_CHUNK):  # a chunk of rows at a time: no Python string per cell
+        chunk = rows[start:start + _ID_CHUNK]
+        parts = [table.cells[i].iloc[chunk].to_numpy(dtype=object) for _, i in cols]
+        keys = [json.dumps([[k, _canon(v)] for (k, _), v in zip(cols, cells, strict=True)], ensure_ascii=False)
+                for cells in zip(*parts, strict=True)] if parts else ["[]"] * len(chunk)
+        for key in keys:
+            digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+            n = seen.get(digest, 0)
+            seen[digest] = n + 1
+            out.append(str(uuid.uuid5(ROW_ID_NAMESPACE, f"{src}\x1f{key}\x1f{n}")))
     return out
+
+
+_ID_CHUNK = 10_000
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -202,9 +220,9 @@ def _coordinates(col: pd.Series | None, n: int) -> np.ndarray:
         if comma.any():
             out[comma] = s[comma].str.replace(",", ".", regex=False).astype("float64").to_numpy()
         rest = ~(point | comma) & ~_blank_mask(col)
-    values = col.to_numpy(dtype=object)
-    for i in np.flatnonzero(rest):
-        v = values[i]
+    rest = np.flatnonzero(rest)
+    values = col.iloc[rest].to_numpy(dtype=object) if len(rest) else []  # (not a Python string per cell)
+    for i, v in zip(rest.tolist(), values, strict=True):
         if is_blank(v):
             continue
         try:
@@ -289,11 +307,12 @@ class Reject:
 
 @dataclasses.dataclass
 class Checked:
-    """The result of :func:`check_table`: valid records (kelurahan assigned) and rejects."""
+    """The result of :func:`check_table`: valid records (kelurahan assigned) and rejects. ``records`` is a
+    :class:`~geo_p4gn.records.RecordColumns`: a sequence of Interventions held as columns."""
 
     table: RawTable
     columns: ColumnMap
-    records: list[Intervention]
+    records: RecordColumns
     positions: list[int]  # position in the table of each record
     rejects: list[Reject]
     ids: list[Any]  # the id each row was given when read (None when its id cell is not a UUID)
@@ -428,8 +447,7 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
     else:
         lat_col, lon_col = col("lat"), col("lon")
     lat, lon = _coordinates(lat_col, n), _coordinates(lon_col, n)
-    lat_raw = np.full(n, None, dtype=object) if lat_col is None else lat_col.to_numpy(dtype=object, copy=True)
-    lon_raw = np.full(n, None, dtype=object) if lon_col is None else lon_col.to_numpy(dtype=object, copy=True)
+    point_xy: dict[int, tuple[float, float]] = {}  # GeoJSON points: their (lon, lat) stand for the cells
     lat_blank = np.ones(n, dtype=bool) if lat_col is None else _blank_mask(lat_col)
     lon_blank = np.ones(n, dtype=bool) if lon_col is None else _blank_mask(lon_col)
     geoms = raw("geometry")
@@ -437,7 +455,7 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
     for i in np.flatnonzero(~geom_blank & lat_blank & lon_blank):  # a GeoJSON point is a lon/lat pair
         g = geoms[i]
         if isinstance(g, shapely.Point) and not g.is_empty and not g.has_z:
-            lon[i], lat[i], lon_raw[i], lat_raw[i], geoms[i] = g.x, g.y, g.x, g.y, None
+            lon[i], lat[i], point_xy[int(i)], geoms[i] = g.x, g.y, (g.x, g.y), None
             geom_blank[i] = lat_blank[i] = lon_blank[i] = False
     from_site = lat_blank & lon_blank & geom_blank & ~bad_site & np.not_equal(site_ids, None)
     for i in np.flatnonzero(from_site):
@@ -456,26 +474,29 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
     # rows the fast path does not vouch for: validate_record decides, and its message is the reason
     slow: dict[int, Intervention] = {}
     todo = [int(i) for i in np.flatnonzero(~fast) if int(i) not in rejects]
-    cells = {k: raw(k) for k in ("end_date", "type", "actor", "organisation", "participants", "notes", "site_id")
-             } if todo else {}
-    day_cells = date_col.to_numpy(dtype=object) if todo else None
-    for i in todo:
-        rec_raw = {k: _unquote(v[i]) for k, v in cells.items()}
+    # the cells of those rows only (a Python string per cell of every row would be most of the memory)
+    at = np.array(todo, dtype=np.int64)
+    cells = {k: _cells_at(col(k), at) for k in ("end_date", "type", "actor", "organisation", "participants", "notes",
+                                                 "site_id")}
+    day_cells, lat_cells, lon_cells = _cells_at(date_col, at), _cells_at(lat_col, at), _cells_at(lon_col, at)
+    for j, i in enumerate(todo):
+        rec_raw = {k: _unquote(v[j]) for k, v in cells.items()}
+        x, y = point_xy.get(i) or (_unquote(lon_cells[j]), _unquote(lat_cells[j]))
         rec_raw.update(
-            id=ids[i], date=_unquote(day_cells[i]), site_id=None if bad_site[i] else site_ids[i],
-            lat=lat[i] if from_site[i] else _unquote(lat_raw[i]), lon=lon[i] if from_site[i] else _unquote(lon_raw[i]),
+            id=ids[i], date=_unquote(day_cells[j]), site_id=None if bad_site[i] else site_ids[i],
+            lat=lat[i] if from_site[i] else y, lon=lon[i] if from_site[i] else x,
             geometry=_unquote(geoms[i]),
         )
         try:
             rec = validate_record(rec_raw, taxonomy=taxonomy, row=table.label(i))
         except ValueError as exc:
             if bad_site[i] and str(exc).startswith(f"{table.label(i)}: lat/lon"):
-                rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][i]), field="site_id")
+                rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][j]), field="site_id")
             else:
                 rejects[i] = _reject(table, cmap, i, exc)
             continue
         if bad_site[i]:
-            rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][i]), field="site_id")
+            rejects[i] = _reject(table, cmap, i, finder.reason(cells["site_id"][j]), field="site_id")
             continue
         if rec.geometry.has_z:  # WKT "POINT Z (...)": the same rule as GeoJSON, the height is dropped
             rec = dataclasses.replace(rec, geometry=shapely.force_2d(rec.geometry))
@@ -494,7 +515,8 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
     if len(point_pos):
         res = boundaries.assign(lon[point_pos], lat[point_pos])
         ok = res["status"].isin(ASSIGNED).to_numpy()
-        codes[point_pos[ok]] = res["kelurahan_code"].to_numpy(dtype=object)[ok]
+        code_of, uniques = pd.factorize(res["kelurahan_code"])  # one string per kelurahan, not one per row
+        codes[point_pos[ok]] = np.append(np.asarray(uniques, dtype=object), None)[code_of][ok]
         for j in np.flatnonzero(~ok):
             i = int(point_pos[j])
             where = f"{table.label(i)}: {'site_id' if from_site[i] else 'lat/lon'}"
@@ -516,33 +538,47 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
         except LocationError as exc:
             rejects[i] = _reject(table, cmap, i, exc)
 
-    # the records, in file order
-    out: dict[int, Intervention] = {}
-    keep = np.flatnonzero(fast)
-    if len(keep):
-        columns = [a[keep].tolist() for a in (ids, dates, ends, types, actors, orgs, site_ids, parts, notes, codes)]
-        points = shapely.points(lon[keep], lat[keep]).tolist()
-        make = _intervention if not _PLAIN_DATACLASS else None
-        new, defaults = object.__new__, _DEFAULTS
-        for i, rid, d, e, t, a, o, s, p, nt, c, g in zip(keep.tolist(), *columns, points, strict=True):
-            if make is not None:
-                out[i] = make(id=rid, date=d, end_date=e, type_key=t, actor_key=a, organisation=o, site_id=s,
-                              participants=p, notes=nt, geometry=g, kelurahan_code=c)
-                continue
-            rec = out[i] = new(Intervention)  # see _intervention
-            rec.__dict__.update(defaults, id=rid, date=d, end_date=e, type_key=t, actor_key=a, organisation=o,
-                                site_id=s, participants=p, notes=nt, geometry=g, kelurahan_code=c)
-    for i, rec in slow.items():
-        if i not in rejects:
-            out[i] = dataclasses.replace(rec, kelurahan_code=codes[i])
+    # the records, in file order, as columns: no Intervention per row (issue 10: memory within ~10x the file)
+    good = fast.copy()
+    slow_ok = [i for i in slow if i not in rejects]
+    good[slow_ok] = True
+    positions = np.flatnonzero(good)
+    columns = {"id": ids, "date": dates, "end_date": ends, "type_key": types, "actor_key": actors,
+               "organisation": orgs, "site_id": site_ids, "participants": parts, "notes": notes,
+               "kelurahan_code": _interned(codes)}
+    every = len(positions) == n and not slow_ok  # (no copy: nothing below changes these arrays)
+    out: dict[str, Any] = {f: v if every else v[positions] for f, v in columns.items()}
+    del columns
+    # points as their coordinates (a shapely point per row would be 240 bytes), other shapes as they are
+    geometry = out["geometry"] = GeometryColumn(lon[positions], lat[positions])
+    for k, i in zip(np.searchsorted(positions, slow_ok).tolist(), slow_ok, strict=True):
+        rec = slow[i]
+        for f in BATCH_COLUMNS:
+            if f == "geometry":
+                geometry.shapes[k] = rec.geometry
+            else:
+                out[f][k] = codes[i] if f == "kelurahan_code" else getattr(rec, f)
     if progress:
         progress("locate", n, n)
-    positions = sorted(out)
     return Checked(
-        table=table, columns=cmap, records=[out[i] for i in positions], positions=positions,
+        table=table, columns=cmap, records=RecordColumns(out), positions=positions.tolist(),
         rejects=sorted(rejects.values(), key=lambda r: r.pos),
         ids=[None if bad_id[i] else ids[i] for i in range(n)], generated=generated,
     )
+
+
+def _cells_at(col: pd.Series | None, rows: np.ndarray) -> np.ndarray:
+    """The cells of ``col`` at positions ``rows`` as objects (None for every row when there is no column)."""
+    if col is None:
+        return np.full(len(rows), None, dtype=object)
+    return col.iloc[rows].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+
+
+def _interned(values: np.ndarray) -> np.ndarray:
+    """An object array whose equal strings are one object (the kelurahan codes of 200 000 rows come from
+    Arrow as 200 000 strings; a few hundred distinct ones are enough)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.append(np.asarray(uniques, dtype=object), None)[codes]
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Intervention) if f.default is not dataclasses.MISSING}
