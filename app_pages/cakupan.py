@@ -136,10 +136,7 @@ def matrix_section(ctx: Context, v, filters: Filters, sites: gpd.GeoDataFrame) -
     # a static table: every actor's column and number shows at 1280 px and at 390 px (the labels wrap),
     # where a scrolled grid showed one actor of five on a desktop's half column and none on a phone
     with st.container(key="cakupan_matrix"):
-        st.html("<style>.st-key-cakupan_matrix table { font-size: 13px; table-layout: fixed; width: 100%;"
-                " min-width: 0 !important; } .st-key-cakupan_matrix thead th:first-child { width: 34%; }"
-                ".st-key-cakupan_matrix th, .st-key-cakupan_matrix td { padding: 4px 5px !important;"
-                " overflow-wrap: anywhere; hyphens: auto; white-space: normal !important; }</style>")
+        # its column widths and wrapping: the app's style sheet (geo_p4gn/http/page.py, CSS)
         st.table(shown)
 
 

@@ -178,6 +178,8 @@ _APP: dict[str, tuple[str, str]] = {
     "share_link": ("Tautan tampilan ini bisa dibagikan: filter tersimpan di alamat halaman.",
                    "This view can be shared as a link: the filters are in the page address."),
     "copy_link": ("Salin tautan", "Copy link"),
+    "copy_link_hint": ("Salin dengan tombol di pojok kotak alamat di bawah.",
+                       "Copy it with the button in the corner of the address box below."),
     "copy_link_done": ("Tautan disalin", "Link copied"),
     "copy_link_failed": ("Salin dari bilah alamat", "Copy it from the address bar"),
     "preset_label": ("Periode:", "Period:"),

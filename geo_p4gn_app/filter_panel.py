@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -144,36 +144,13 @@ def _preset(key: str) -> None:
 
 
 def copy_link_button(ctx: Context) -> None:
-    """A "copy link" button: the page's address (which holds the filters) goes to the clipboard. Its texts
-    come from the catalogue and are set with textContent."""
-    texts = json.dumps({"label": ctx.t("copy_link"), "done": ctx.t("copy_link_done"),
-                        "failed": ctx.t("copy_link_failed")}).replace("<", "\\u003c")
-    st.html(f"""<button type="button" class="gp-copy-link" data-testid="gp-copy-link"></button>
-<script>(function () {{
-  var texts = {texts};
-  var buttons = document.querySelectorAll('button.gp-copy-link:not([data-ready])');
-  buttons.forEach(function (b) {{
-    b.setAttribute('data-ready', '1');
-    b.textContent = texts.label;
-    b.addEventListener('click', function () {{
-      var url = window.location.href;
-      function done(ok) {{ b.textContent = ok ? texts.done : texts.failed; b.setAttribute('data-url', url); }}
-      function fallback() {{
-        var t = document.createElement('textarea');
-        t.value = url; document.body.appendChild(t); t.select();
-        var ok = false;
-        try {{ ok = document.execCommand('copy'); }} catch (e) {{ ok = false; }}
-        t.remove(); done(ok);
-      }}
-      if (navigator.clipboard && window.isSecureContext) {{
-        navigator.clipboard.writeText(url).then(function () {{ done(true); }}, fallback);
-      }} else {{ fallback(); }}
-    }});
-  }});
-}})();</script>
-<style>.gp-copy-link {{ font: inherit; font-size: 14px; padding: 4px 12px; border-radius: 8px;
-  border: 1px solid rgba(49, 51, 63, .3); background: #fff; cursor: pointer; }}
-.gp-copy-link:hover {{ border-color: #ff4b4b; color: #ff4b4b; }}</style>""", unsafe_allow_javascript=True)
+    """The shareable address of this view (the filters are in its query), shown with Streamlit's own copy
+    button: no HTML or script of ours reaches the page (``tests/app/test_roles_and_frame.py``)."""
+    base = str(st.context.url or "").split("?", 1)[0]
+    # the filters as the widgets hold them now (the address itself is written after the page's widgets)
+    view = {k: v for k, v in st.query_params.to_dict().items() if k in VIEW_KEYS}
+    query = urlencode(view | current_filters().to_query())
+    st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
 
 
 def panel(ctx: Context, sites) -> Filters:
@@ -236,9 +213,8 @@ def panel(ctx: Context, sites) -> Filters:
                            format_func=lambda k: views.ikrn_label(k, ctx.lang), persist_state="session")
         st.button(ctx.t("f_reset"), on_click=_reset, key="flt_reset", icon=":material/filter_list_off:")
         st.caption(ctx.t("filter_rule"))
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.caption(ctx.t("share_link"))
-            copy_link_button(ctx)
+        st.caption(f"{ctx.t('share_link')} {ctx.t('copy_link_hint')}")
+        copy_link_button(ctx)
     return current_filters()
 
 

@@ -27,6 +27,10 @@ from .. import i18n
 CSS = """[data-testid="InputInstructions"] { display: none !important; }
 [data-baseweb="select"] div { white-space: normal !important; text-overflow: clip !important; }
 [data-baseweb="popover"] li[role="option"] { white-space: normal !important; }
+.st-key-cakupan_matrix table { font-size: 13px; table-layout: fixed; width: 100%; min-width: 0 !important; }
+.st-key-cakupan_matrix thead th:first-child { width: 34%; }
+.st-key-cakupan_matrix th, .st-key-cakupan_matrix td { padding: 4px 5px !important; overflow-wrap: anywhere;
+  hyphens: auto; white-space: normal !important; }
 """
 
 _JS = """(function (tables) {
