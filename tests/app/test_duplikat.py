@@ -33,4 +33,4 @@ def test_mark_and_undo_from_the_page(app_env, store, taxonomy):
     next(x for x in at.button if x.label == "Batalkan keputusan").click().run()
     assert store.confirmed_duplicates() == frozenset()
     assert len(services.coverage_records(store, SINGLE_USER)) == n
-    assert [e for e in store.audit_log(entity="duplicate")["action"]] == ["mark_duplicate", "unmark"]
+    assert list(store.audit_log(entity="duplicate")["action"]) == ["mark_duplicate", "unmark"]

@@ -8,8 +8,14 @@ import datetime as dt
 import pandas as pd
 
 from geo_p4gn import compare, coverage
-from geo_p4gn.duplicates import COLUMNS, REVIEW_COLUMNS, confirmed_ids, possible_duplicates, with_reviews, \
-    without_confirmed
+from geo_p4gn.duplicates import (
+    COLUMNS,
+    REVIEW_COLUMNS,
+    confirmed_ids,
+    possible_duplicates,
+    with_reviews,
+    without_confirmed,
+)
 from geo_p4gn.filters import Filters
 from geo_p4gn.records import FIELDS
 from geo_p4gn.taxonomy import Taxonomy, Term
