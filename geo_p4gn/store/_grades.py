@@ -10,6 +10,8 @@ A kelurahan with no row for a year was not surveyed: unknown, never Aman.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +30,11 @@ class IkrnGrades:
     """Mixin of the SQL stores: the IKRN grades (see the module docstring)."""
 
     _PH: str
+    # Provided by SqlStoreLogic, the class every store combines this mixin with (declared for the type checker).
+    _read: Callable[..., Any]
+    _write: Callable[..., Any]
+    _insert_audit: Callable[..., None]
+    _bump_revision: Callable[..., None]
     _missing_tables: frozenset[str] = frozenset()
 
     def ikrn_grades(self) -> pd.DataFrame:
@@ -55,7 +62,7 @@ class IkrnGrades:
         with self._write() as cur:
             cur.execute("SELECT year, kelurahan_code, category, source FROM ikrn_grades")
             stored = {(int(r[0]), str(r[1])): (str(r[2]), None if r[3] is None else str(r[3])) for r in cur.fetchall()}
-            entries = []
+            entries: list[tuple[str, str, str, str, str, str | None, str]] = []
             for g in grades.itertuples(index=False):
                 key = (int(g.year), str(g.kelurahan_code))
                 value = (str(g.category), None if g.source is None or pd.isna(g.source) else str(g.source))

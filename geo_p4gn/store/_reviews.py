@@ -20,6 +20,8 @@ The table is created by both backends' schema code and, for a store made before 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -41,6 +43,12 @@ class DuplicateReviews:
     """Mixin of :class:`~geo_p4gn.store._logic.SqlStoreLogic`: the review decisions (see the module docstring)."""
 
     _PH: str
+    # Provided by SqlStoreLogic, the class every store combines this mixin with (declared for the type checker).
+    _read: Callable[..., Any]
+    _write: Callable[..., Any]
+    _insert_audit: Callable[..., None]
+    _bump_revision: Callable[..., None]
+    _select_records_raw: Callable[..., Any]
     #: Extra tables this store object found missing and could not create (a read-only store made before them).
     _missing_tables: frozenset[str] = frozenset()
 
@@ -50,7 +58,7 @@ class DuplicateReviews:
                    "version and is read-only here): open it once where it is writable, or as the tables' owner")
             raise ValidationError(msg)
 
-    def _review_rows(self, cur, where: str = "", params: tuple = ()) -> list[tuple]:
+    def _review_rows(self, cur, where: str = "", params: tuple = ()) -> list[tuple[str, ...]]:
         cur.execute(f"SELECT {', '.join(REVIEW_FIELDS)} FROM duplicate_reviews {where} ORDER BY fid", params)
         return [tuple(str(v) for v in row) for row in cur.fetchall()]
 
@@ -109,10 +117,10 @@ class DuplicateReviews:
                            f"as a duplicate of {of_other[0][1]} instead")
                     raise ValidationError(msg)
                 kept_for = self._review_rows(cur, f"WHERE other_id = {ph} AND decision = 'duplicate'", (record_id,))
-                kept_for = [r[0] for r in kept_for if r[0] != other_id]
-                if kept_for:
-                    msg = (f"record {record_id} is kept as the original of {', '.join(kept_for)}: unmark "
-                           f"{'that' if len(kept_for) == 1 else 'those'} first")
+                kept_ids = [r[0] for r in kept_for if r[0] != other_id]
+                if kept_ids:
+                    msg = (f"record {record_id} is kept as the original of {', '.join(kept_ids)}: unmark "
+                           f"{'that' if len(kept_ids) == 1 else 'those'} first")
                     raise ValidationError(msg)
                 action = "mark_duplicate"
             else:
