@@ -530,6 +530,7 @@ def _encoded(values: np.ndarray) -> np.ndarray:
     if not len(values):
         return np.array([], dtype=object)
     codes, _ = pd.factorize(np.fromiter(map(id, values), dtype=np.int64, count=len(values)))
-    _, first = np.unique(codes, return_index=True)
+    top = np.maximum.accumulate(codes)  # codes are numbered in order of first appearance
+    first = np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
     encode = _HASH_JSON.encode
     return np.array([encode(values[i]) for i in first.tolist()], dtype=object)[codes]

@@ -157,13 +157,34 @@ def iso_days(col: np.ndarray) -> np.ndarray:
 
 
 def column_snapshots(cols: dict[str, np.ndarray], start: int, stop: int) -> list[str]:
-    """:func:`snapshots` of rows ``start:stop`` of stored columns (the same text), with no row dict kept."""
+    """:func:`snapshots` of rows ``start:stop`` of stored columns: the same text, put together from each
+    column's values encoded once per distinct object (``"key":value``), with no row dict."""
     wkts = shapely.to_wkt(cols["geometry"][start:stop], rounding_precision=-1)
+    parts = [_json_members(f, cols[f][start:stop]) for f in FIELDS[:-1]]
+    parts.append(_json_members("geometry", wkts))
+    join = b",".join
+    return [(b"{" + join(t) + b"}").decode() for t in zip(*parts, strict=True)]
+
+
+def _json_members(key: str, values: np.ndarray) -> list[bytes]:
+    """``"key":value`` of each value as orjson writes it in an object, each distinct object encoded once."""
+    if not len(values):
+        return []
     dumps, opts, default = orjson.dumps, orjson.OPT_SERIALIZE_NUMPY, _json.default
-    keys = FIELDS
-    parts = [cols[f][start:stop] for f in FIELDS[:-1]]
-    return [dumps(dict(zip(keys, vals)), default=default, option=opts).decode()
-            for vals in zip(*parts, wkts, strict=True)]
+    prefix = dumps(key) + b":"
+    if key in ("id", "geometry"):  # one value per row
+        return [prefix + dumps(v, default=default, option=opts) for v in values.tolist()]
+    codes, _ = pd.factorize(np.fromiter(map(id, values), dtype=np.int64, count=len(values)))
+    first = _first_of_codes(codes)
+    encoded = np.array([prefix + dumps(values[i], default=default, option=opts) for i in first.tolist()],
+                       dtype=object)
+    return encoded[codes].tolist()
+
+
+def _first_of_codes(codes: np.ndarray) -> np.ndarray:
+    """Where each code of ``pd.factorize`` (numbered in order of first appearance) first appears."""
+    top = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, top[1:] > top[:-1]])
 
 
 def create_entries(cols: dict[str, np.ndarray], user: str, now: str):

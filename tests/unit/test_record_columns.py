@@ -43,3 +43,20 @@ def test_a_batch_is_a_sequence_of_the_same_records():
     assert batch.ids.tolist() == ["a", "b", "c"]
     assert RecordColumns.from_records(batch) is batch
     assert content_hashes([]) == [] and len(RecordColumns.from_records([])) == 0
+
+
+def test_audit_snapshots_of_columns_equal_the_row_snapshots():
+    from geo_p4gn.store import _logic
+
+    recs = [BASE, dataclasses.replace(BASE, id="b", participants=3, notes='x "y"\n', site_id="s-1",
+                                      end_date=dt.date(2024, 5, 9)),
+            dataclasses.replace(BASE, id="c", geometry=POLY, organisation="Ünïcode ☃")]
+    codes = ["31.73.01.1004", None, "31.71.01.1001"]
+    rows = _logic.record_rows(recs, codes)
+    for r in rows:
+        r.update(created_by="u", created_at="2026-01-01T00:00:00.000Z", updated_by="u",
+                 updated_at="2026-01-01T00:00:00.000Z", deleted=False, version=1, created_hash=r["content_hash"])
+    cols = _logic.new_row_columns(RecordColumns.from_records(recs), np.array(codes, dtype=object), "u",
+                                  "2026-01-01T00:00:00.000Z")
+    assert _logic.column_snapshots(cols, 0, 3) == _logic.snapshots(rows)
+    assert list(cols["content_hash"][0:3]) == [r["content_hash"] for r in rows]
