@@ -516,7 +516,7 @@ def _check_table(table: RawTable, taxonomy, boundaries, sites, progress, source=
         res = boundaries.assign(lon[point_pos], lat[point_pos])
         ok = res["status"].isin(ASSIGNED).to_numpy()
         code_of, uniques = pd.factorize(res["kelurahan_code"])  # one string per kelurahan, not one per row
-        codes[point_pos[ok]] = np.append(np.asarray(uniques, dtype=object), None)[code_of][ok]
+        codes[point_pos[ok]] = np.append(np.asarray(uniques, dtype=object), [None])[code_of][ok]
         for j in np.flatnonzero(~ok):
             i = int(point_pos[j])
             where = f"{table.label(i)}: {'site_id' if from_site[i] else 'lat/lon'}"
@@ -578,7 +578,7 @@ def _interned(values: np.ndarray) -> np.ndarray:
     """An object array whose equal strings are one object (the kelurahan codes of 200 000 rows come from
     Arrow as 200 000 strings; a few hundred distinct ones are enough)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.append(np.asarray(uniques, dtype=object), None)[codes]
+    return np.append(np.asarray(uniques, dtype=object), [None])[codes]
 
 
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Intervention) if f.default is not dataclasses.MISSING}

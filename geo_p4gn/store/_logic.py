@@ -109,7 +109,8 @@ class HashColumn:
     __slots__ = ("_batch", "_last")
 
     def __init__(self, batch: RecordColumns) -> None:
-        self._batch, self._last = batch, (None, None)
+        self._batch = batch
+        self._last: tuple[tuple[int, int] | None, Any] = (None, None)
 
     def __len__(self) -> int:
         return len(self._batch)
@@ -128,7 +129,7 @@ def new_row_columns(batch: RecordColumns, codes: np.ndarray, user: str, now: str
     :class:`~geo_p4gn.records.GeometryColumn`) each: what a backend's ``_insert_records`` writes, a slice
     at a time."""
     n = len(batch)
-    cols = {f: batch.column(f) for f in FIELDS if f in BATCH_COLUMNS}
+    cols: dict[str, Any] = {f: batch.column(f) for f in FIELDS if f in BATCH_COLUMNS}
     cols["kelurahan_code"] = np.asarray(codes, dtype=object)
     for f, v in (("created_by", user), ("created_at", now), ("updated_by", user), ("updated_at", now),
                  ("deleted", False), ("version", 1)):
@@ -345,7 +346,7 @@ class SqlStoreLogic:
                 j = np.flatnonzero(points)[bad[0]]
                 _raise_for(res.iloc[bad[0]], float(px[bad[0]]), float(py[bad[0]]), f"record {j + 1} ({ids[j]})")
             code_of, uniques = pd.factorize(res["kelurahan_code"])  # one string per kelurahan, not per record
-            codes[points] = np.append(np.asarray(uniques, dtype=object), None)[code_of]
+            codes[points] = np.append(np.asarray(uniques, dtype=object), [None])[code_of]
         out: list[str] = codes.tolist()
         for j in np.flatnonzero(~points).tolist():
             out[j] = self.boundaries.locate(geoms[j], f"record {j + 1} ({ids[j]})")

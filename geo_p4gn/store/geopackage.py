@@ -36,6 +36,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,8 +47,8 @@ from .. import settings
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
 from ..records import geometry_bounds
-from ._logic import ROW_CHUNK, SqlStoreLogic, iso_days, row_columns
 from ._grades import GRADES_DDL, IkrnGrades
+from ._logic import ROW_CHUNK, SqlStoreLogic, iso_days, row_columns
 from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
@@ -219,7 +220,9 @@ def _rtree_fill(cur, table: str, ids: np.ndarray, boxes: np.ndarray, order: np.n
     for lv in range(depth, -1, -1):
         first[lv] = nxt
         nxt += counts[lv]
-    node_rows, parent_rows, rowid_rows = [], [], []
+    node_rows: list[tuple[int, bytes]] = []
+    parent_rows: list[list[int]] = []
+    rowid_rows: Any = []
     for lv, (cids, cbox) in enumerate(levels):
         if lv > 0:  # this level's cells are the nodes of the level below
             cids = np.arange(first[lv - 1], first[lv - 1] + counts[lv - 1], dtype=np.int64)

@@ -21,8 +21,8 @@ import shapely
 
 from .._errors import FaultError, P4gnError, os_fault
 from .._files import replacing
-from ._logic import ROW_CHUNK, SqlStoreLogic
 from ._grades import GRADES_DDL, IkrnGrades
+from ._logic import ROW_CHUNK, SqlStoreLogic
 from ._reviews import REVIEWS_DDL, DuplicateReviews
 
 SCHEMA_VERSION = 1
