@@ -12,6 +12,8 @@ Baselines, measured in the same run:
 - ``idle``: the same child on a 1-row CSV: the interpreter, geopandas and the boundaries, no data. A
   shape's *extra* memory is its peak minus this.
 - ``normal``: a valid CSV of about the size of the largest hostile file (realistic rows).
+- ``normal, written``: the same file imported for real (stored, audited, indexed in one transaction), not a
+  dry run; held to the same goal.
 
 Goal (issue 10): for every file within the limits, extra memory <= 10x the file size and peak < 1 GB.
 A refused file (a limit named) must be refused within the same bound.
@@ -177,8 +179,9 @@ SHAPES: dict[str, Callable[..., Path]] = {
 
 
 # -- the child: the import check ----------------------------------------------------------------------------
-def child(path: str, store_path: str) -> None:
-    """Check ``path`` as the app does (limits, then a dry-run import with a rejects file); print a JSON line."""
+def child(path: str, store_path: str, write: bool = False) -> None:
+    """Check ``path`` as the app does (limits, then a dry-run import with a rejects file); print a JSON line.
+    With ``write`` the import is a real one (the rows are stored, audited and indexed)."""
     from geo_p4gn import P4gnError, importers
     from geo_p4gn.boundaries import load_boundaries
     from geo_p4gn.importers import limits
@@ -190,7 +193,7 @@ def child(path: str, store_path: str) -> None:
     t0 = time.perf_counter()
     try:
         limits.check_upload(path)
-        report = importers.import_file(store, path, user="bench", dry_run=True,
+        report = importers.import_file(store, path, user="bench", dry_run=not write,
                                        rejects_path=Path(store_path).with_suffix(".rejects.csv"))
         out.update(outcome="imported", rows=report.rows, accepted=report.accepted, rejected=report.rejected,
                    rejects_bytes=Path(report.rejects_path).stat().st_size)
@@ -201,11 +204,12 @@ def child(path: str, store_path: str) -> None:
     print(json.dumps(out))
 
 
-def measure(path: Path, folder: Path, timeout: float = 600) -> dict:
+def measure(path: Path, folder: Path, timeout: float = 600, write: bool = False) -> dict:
     """Run :func:`child` on ``path`` in a new process; its result and peak RSS (bytes)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    store = folder / f"store-{path.stem}.gpkg"
-    proc = subprocess.run([sys.executable, "-m", "bench.bench_hostile_memory", "--child", str(path), str(store)],
+    store = folder / f"store-{path.stem}{'-written' if write else ''}.gpkg"
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_hostile_memory", "--child", str(path), str(store),
+                           *(["write"] if write else [])],
                           capture_output=True, text=True, timeout=timeout, check=False,
                           cwd=Path(__file__).resolve().parent.parent)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kilobytes on Linux
@@ -220,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--only", nargs="*")
-    ap.add_argument("--child", nargs=2, metavar=("FILE", "STORE"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs="+", metavar="FILE STORE [write]", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(*args.child)
+        child(args.child[0], args.child[1], write=args.child[2:] == ["write"])
         return 0
     # ru_maxrss of RUSAGE_CHILDREN is the peak of the LARGEST child so far: measure from small to large and
     # run each shape in its own bench process so that an earlier, larger child cannot hide a smaller peak.
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name, path in rows:
             results[name] = _isolated(path, folder)
+        results["normal, written"] = _isolated(rows[1][1], folder, write=True)  # a real import of the same file
         idle = results["idle"]["peak_rss"]
         normal = results["normal"]
         print(f"{'file':38} {'size MB':>8} {'peak MB':>8} {'extra MB':>9} {'extra/size':>10} "
@@ -258,11 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _isolated(path: Path, folder: Path) -> dict:
+def _isolated(path: Path, folder: Path, write: bool = False) -> dict:
     """:func:`measure` from a fresh process, so that RUSAGE_CHILDREN holds that child only."""
     code = ("import json, sys; from pathlib import Path; from bench.bench_hostile_memory import measure; "
-            "print(json.dumps(measure(Path(sys.argv[1]), Path(sys.argv[2]))))")
-    proc = subprocess.run([sys.executable, "-c", code, str(path), str(folder)], capture_output=True, text=True,
+            "print(json.dumps(measure(Path(sys.argv[1]), Path(sys.argv[2]), write=sys.argv[3] == '1')))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path), str(folder), "1" if write else "0"],
+                          capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parent.parent)
     return json.loads(proc.stdout.splitlines()[-1])
 
