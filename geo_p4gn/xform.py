@@ -36,6 +36,7 @@ from typing import Any
 import shapely
 
 from ._errors import ValidationError
+from .taxonomy import taxonomy_dict
 
 FORM_ID = "geo_p4gn_intervensi"
 #: Bump when this module changes the form's questions (a new version for every phone).
@@ -102,7 +103,6 @@ def _site_rows(sites) -> list[tuple[str, str, float, float]]:
 
 def form_version(taxonomy, sites, boundaries) -> str:
     """A hash of everything the form is made from (taxonomy, sites, boundaries' source, this module)."""
-    from .taxonomy import taxonomy_dict
 
     doc = {"rev": FORM_REVISION, "taxonomy": taxonomy_dict(taxonomy), "sites": _site_rows(sites),
            "boundaries": {k: boundaries.source.get(k) for k in ("source", "commit")}}

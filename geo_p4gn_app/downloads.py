@@ -11,6 +11,7 @@ from pathlib import Path
 
 from geo_p4gn import services
 from geo_p4gn.filters import Filters
+from geo_p4gn.services import briefing
 
 #: Data export formats: (format key, file suffix, label, MIME type).
 FORMATS = (
@@ -40,14 +41,12 @@ def records_file(store, user, fmt: str, filters: Filters, *, public: bool, hxl: 
 def png_map(store, user, filters: Filters, *, public: bool, lang: str, metric: str, level: str = "kelurahan"
             ) -> bytes:
     """The map image (:func:`geo_p4gn.services.briefing.export_png`)."""
-    from geo_p4gn.services import briefing
 
     return briefing.export_png(store, user, None, filters, public=public, lang=lang, metric=metric, level=level)
 
 
 def report_pdf(store, user, filters: Filters, *, public: bool, lang: str, metric: str) -> bytes:
     """The PDF map book (:func:`geo_p4gn.services.briefing.export_report`)."""
-    from geo_p4gn.services import briefing
 
     return briefing.export_report(store, user, None, filters, public=public, lang=lang, metric=metric)
 
@@ -55,7 +54,6 @@ def report_pdf(store, user, filters: Filters, *, public: bool, lang: str, metric
 def styled_gpkg(store, user, filters: Filters, *, public: bool, lang: str, metric: str) -> bytes:
     """The QGIS-styled GeoPackage (:func:`geo_p4gn.services.briefing.export_styled_gpkg`), made in a private
     temporary folder and read back."""
-    from geo_p4gn.services import briefing
 
     with tempfile.TemporaryDirectory(prefix="geo-p4gn-export-") as tmp:
         out = Path(tmp) / "styled.gpkg"

@@ -12,7 +12,11 @@ import importlib
 import json
 import sys
 
+from .. import services, settings
 from .._errors import FaultError, P4gnError, os_fault
+from ..boundaries import load_boundaries
+from ..store import open_store
+from ..store.geopackage import sqlite_fault
 from .common import Parser, _safe, add_store_argument, add_user_argument, cli_user
 
 #: Modules that add subcommands (each defines ``register(subparsers)``).
@@ -23,7 +27,6 @@ _COMMAND_MODULES: tuple[str, ...] = (
 
 
 def _cmd_boundaries(args: argparse.Namespace) -> int:
-    from ..boundaries import load_boundaries
 
     summary = load_boundaries(rebuild=args.rebuild).summary()
     if args.format == "json":
@@ -41,8 +44,6 @@ def _cmd_boundaries(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .. import services
-    from ..store import open_store
 
     user = cli_user(args)
     starter = not args.no_starter
@@ -79,7 +80,6 @@ def _fault(exc: Exception, args: argparse.Namespace) -> FaultError | None:
     import sqlite3
     from pathlib import Path
 
-    from .. import settings
 
     store = str(getattr(args, "store", None) or settings.store_url)
     if isinstance(exc, BrokenPipeError):
@@ -87,7 +87,6 @@ def _fault(exc: Exception, args: argparse.Namespace) -> FaultError | None:
     if isinstance(exc, OSError):
         return os_fault(exc)
     if isinstance(exc, sqlite3.Error):
-        from ..store.geopackage import sqlite_fault
 
         return sqlite_fault(exc, Path(store.removeprefix("file:")), "running the command")
     psycopg = sys.modules.get("psycopg")

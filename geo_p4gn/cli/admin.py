@@ -24,9 +24,11 @@ import json
 import sys
 from pathlib import Path
 
-from .. import services
+from .. import services, settings
 from .._errors import P4gnError, PermissionDenied, ValidationError
+from ..auth import load_users
 from ..spreadsheet import neutralise
+from ..taxonomy import GROUPS, diff_taxonomy, load_taxonomy, taxonomy_dict, taxonomy_path
 from .common import _open, _safe, add_store_argument, add_user_argument, cli_user
 
 
@@ -53,7 +55,6 @@ def _confirm(args, target: str) -> None:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from .. import settings
 
     user = cli_user(args)
     services.authorize(user, "restore_backup")
@@ -114,7 +115,6 @@ def _cmd_user(args: argparse.Namespace) -> int:
     user = cli_user(args)
     if args.user_command == "list":
         users = services.list_users(user)
-        from ..auth import load_users
 
         local = {n for n, e in load_users().items() if e.get("password_hash")}
         for u in users:
@@ -211,7 +211,6 @@ def _read_toml_file(path: str) -> str:
 
 
 def _print_taxonomy(tax, path: Path) -> None:
-    from ..taxonomy import GROUPS
 
     counts = ", ".join(f"{len(getattr(tax, g))} {g}" for g in GROUPS)
     print(f"{path} (year {tax.year if tax.year is not None else '-'}): {counts}")
@@ -223,7 +222,6 @@ def _print_taxonomy(tax, path: Path) -> None:
 
 
 def _cmd_taxonomy(args: argparse.Namespace) -> int:
-    from ..taxonomy import diff_taxonomy, load_taxonomy, taxonomy_dict, taxonomy_path
 
     path = Path(args.taxonomy_file) if args.taxonomy_file else taxonomy_path()
     if args.taxonomy_command == "show":
@@ -256,7 +254,6 @@ def _cmd_taxonomy(args: argparse.Namespace) -> int:
 
 
 def _register_taxonomy(sub) -> None:
-    from ..taxonomy import GROUPS
 
     def common(q, store: bool = True) -> None:
         q.add_argument("--taxonomy-file", metavar="FILE",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from .. import services
+from ..services import basemap
+from ..store import open_store
 from .common import add_store_argument, add_user_argument, cli_user
 
 
@@ -23,9 +26,6 @@ def register(sub) -> None:
 
 
 def cmd_mbtiles(args: argparse.Namespace) -> int:
-    from .. import services
-    from ..services import basemap
-    from ..store import open_store
 
     user = cli_user(args)
     services.authorize(user, "export_public" if args.public else "export")

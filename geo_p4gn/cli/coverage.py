@@ -17,8 +17,10 @@ import pandas as pd
 
 from .. import _json, compare, coverage, services, settings
 from .._errors import P4gnError
+from ..boundaries import load_boundaries
 from ..filters import add_filter_arguments, filters_from_args
 from ..records import parse_date
+from ..taxonomy import load_taxonomy
 from .common import add_user_argument, cli_user
 
 
@@ -32,13 +34,11 @@ def _open_store(url: str):
 
 
 def _load_areas() -> pd.DataFrame:
-    from ..boundaries import load_boundaries
 
     return load_boundaries().kelurahan
 
 
 def _load_taxonomy():
-    from ..taxonomy import load_taxonomy
 
     return load_taxonomy()
 

@@ -15,8 +15,11 @@ import json
 import sys
 import time
 
+from .. import services
 from .._errors import P4gnError
 from ..filters import add_filter_arguments, filters_from_args
+from ..services import authorize, import_file
+from ..store import open_store
 from . import report as report_cli
 from .common import add_user_argument, cli_user
 
@@ -104,8 +107,6 @@ def _rows_hint(path: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ..services import authorize, import_file
-    from ..store import open_store
 
     bar = None
     if sys.stderr.isatty() and not args.json and _rows_hint(args.file) >= PROGRESS_ROWS:
@@ -154,8 +155,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .. import services
-    from ..store import open_store
 
     if args.hxl and args.format == "html":  # export_data checks the other formats
         msg = "--hxl is for csv exports"

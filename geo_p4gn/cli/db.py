@@ -7,11 +7,11 @@ import argparse
 
 from .. import services, settings
 from .._errors import ValidationError
+from ..store import open_store
 from .common import add_store_argument, add_user_argument, cli_user
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
-    from ..store import open_store
 
     user = cli_user(args)
     services.authorize(user, "manage_database")  # before opening anything

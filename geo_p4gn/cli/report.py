@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import argparse
 
+from .. import services
 from ..filters import add_filter_arguments, filters_from_args
+from ..services import briefing
+from ..store import open_store
 from .common import add_store_argument, add_user_argument, cli_user
 
 LEVELS = ("kelurahan", "kecamatan", "kota")
@@ -41,7 +44,6 @@ def register(sub) -> None:
 
 
 def _mail(args, user, out, public: bool, what: str) -> None:
-    from ..services import briefing
 
     if not args.mail:
         return
@@ -55,9 +57,6 @@ def _mail(args, user, out, public: bool, what: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .. import services
-    from ..services import briefing
-    from ..store import open_store
 
     user = cli_user(args)
     services.authorize(user, "export_public" if args.public else "export")  # before opening the store
@@ -74,7 +73,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def export_png(args: argparse.Namespace, store, user) -> int:
     """``geo-p4gn export png OUT``: called by :func:`geo_p4gn.cli.data.cmd_export` with the store open."""
-    from ..services import briefing
 
     out = briefing.dated_path(args.out)
     png = briefing.export_png(store, user, out, filters_from_args(args), public=args.public, lang=args.lang,
@@ -88,7 +86,6 @@ def export_png(args: argparse.Namespace, store, user) -> int:
 
 def export_styled_gpkg(args: argparse.Namespace, store, user) -> int:
     """``geo-p4gn export gpkg OUT --styled``: the coverage layers, the interventions and their QGIS styles."""
-    from ..services import briefing
 
     out = briefing.dated_path(args.out)
     counts = briefing.export_styled_gpkg(store, user, out, filters_from_args(args), public=args.public,

@@ -25,7 +25,9 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from .. import settings
+from ..boundaries import load_boundaries
 from ..render.basemap import EMPTY_PNG, PROTOMAPS_JS, TYPES, kind, mbtiles_tile, stamp
+from ..render.maps import label_rows
 
 _SUPPORT = Path(__file__).resolve().parent.parent / "render" / "static"
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -33,8 +35,6 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 @functools.lru_cache(maxsize=2)
 def _labels_body(_key: str) -> bytes:
-    from ..boundaries import load_boundaries
-    from ..render.maps import label_rows
 
     b = load_boundaries()
     rows = label_rows({level: b.layer(level) for level in ("kota", "kecamatan", "kelurahan")})

@@ -17,8 +17,11 @@ import shapely
 
 from .. import auth, services, settings, xform
 from .._errors import P4gnError, PermissionDenied
+from ..boundaries import load_boundaries
 from ..identity import SINGLE_USER, User
 from ..services import tokens
+from ..store import open_store
+from ..taxonomy import load_taxonomy, taxonomy_path
 
 
 class Server:
@@ -41,7 +44,6 @@ class Server:
 
     def store(self):
         """The store, opened once; its taxonomy read again when the file changes (as the app does)."""
-        from ..taxonomy import load_taxonomy, taxonomy_path
 
         path = Path(self._taxonomy_path) if self._taxonomy_path else taxonomy_path()
         try:
@@ -51,8 +53,6 @@ class Server:
             stamp = None
         with self._lock:
             if self._store is None:
-                from ..boundaries import load_boundaries
-                from ..store import open_store
 
                 self._store = open_store(self.store_url, boundaries=load_boundaries(),
                                          taxonomy=load_taxonomy(path))

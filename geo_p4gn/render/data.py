@@ -52,9 +52,11 @@ import shapely.geometry
 from .. import __version__, _json, settings
 from .._errors import P4gnError, os_fault
 from .._files import replacing
+from ..boundaries import load_boundaries
 from ..filters import Filters
 from ..regions import kecamatan_codes, kota_codes
 from ..spreadsheet import neutralise
+from ..taxonomy import load_taxonomy
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 
@@ -283,13 +285,11 @@ def export_records(
     if taxonomy is None:
         taxonomy = getattr(source, "taxonomy", None)
         if taxonomy is None:
-            from ..taxonomy import load_taxonomy
 
             taxonomy = load_taxonomy()
     if boundaries is None:
         boundaries = getattr(source, "boundaries", None)
         if boundaries is None:
-            from ..boundaries import load_boundaries
 
             boundaries = load_boundaries()
     if hasattr(source, "list") and hasattr(source, "list_sites"):

@@ -42,8 +42,10 @@ from folium.template import Template
 from .. import __version__, coverage, i18n, settings
 from .._errors import P4gnError, os_fault
 from .._files import atomic_write
+from ..boundaries import load_boundaries
 from ..filters import Filters
 from ..i18n import LANGS
+from ..taxonomy import load_taxonomy
 from . import assets, maps
 from .elements import Raw, SafeElement, page_template
 from .maps import esc
@@ -483,8 +485,6 @@ def export_html(
     Returns the page. With a store, the records are read once with every filter but the window start
     (coverage looks back past it for "last intervention") and the sites with ``list_sites()``.
     """
-    from ..boundaries import load_boundaries
-    from ..taxonomy import load_taxonomy
 
     boundaries = boundaries or load_boundaries()
     taxonomy = taxonomy or load_taxonomy()

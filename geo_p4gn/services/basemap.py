@@ -13,6 +13,7 @@ import geopandas as gpd
 import shapely
 
 from .. import settings
+from .._errors import P4gnError
 from ..identity import User, authorize
 from ..render import tiles
 from ..store.base import Store
@@ -24,7 +25,6 @@ def export_mbtiles(store: Store, user: User, out: str | Path, *, public: bool = 
     """Write the MBTiles file ``out``; return what :func:`geo_p4gn.render.tiles.write_mbtiles` returns."""
     authorize(user, "export_public" if public else "export")
     if not 0 <= min_zoom <= max_zoom <= 18:
-        from .._errors import P4gnError
 
         msg = f"zooms must be 0 <= min ({min_zoom}) <= max ({max_zoom}) <= 18"
         raise P4gnError(msg)

@@ -26,6 +26,8 @@ from .. import settings
 from .._errors import FaultError, P4gnError
 from ..filters import Filters
 from ..identity import User, authorize
+from ..render import image, report, styled_gpkg
+from ..render.image import now_wib
 from ..store.base import Store
 from .duplicates import coverage_records
 from .ikrn import window_sites
@@ -46,7 +48,6 @@ def export_png(store: Store, user: User, out: str | Path | None, filters: Filter
     """The map image of a view (:func:`geo_p4gn.render.image.render_png`; ``kw``: lang, level, metric,
     as_of, made), written to ``out`` unless None; returns the PNG bytes."""
     authorize(user, _action(public))
-    from ..render import image, report
 
     filters = filters or Filters()
     records, sites = _frames(store, user, filters)
@@ -62,7 +63,6 @@ def export_report(store: Store, user: User, out: str | Path | None, filters: Fil
     """The PDF map book (:func:`geo_p4gn.render.report.render_report`; ``kw``: lang, metric, as_of, made),
     written to ``out`` unless None; returns the PDF bytes."""
     authorize(user, _action(public))
-    from ..render import report
 
     filters = filters or Filters()
     records, sites = _frames(store, user, filters)
@@ -78,7 +78,6 @@ def export_styled_gpkg(store: Store, user: User, out: str | Path, filters: Filte
     """The GeoPackage that opens in QGIS already mapped (:func:`geo_p4gn.render.styled_gpkg.render_styled_gpkg`;
     ``kw``: lang, metric, as_of); returns the rows per layer."""
     authorize(user, _action(public))
-    from ..render import styled_gpkg
 
     filters = filters or Filters()
     records, sites = _frames(store, user, filters)
@@ -90,7 +89,6 @@ def export_styled_gpkg(store: Store, user: User, out: str | Path, filters: Filte
 def dated_path(path: str | Path, day: dt.date | None = None) -> Path:
     """``{date}`` in an output path becomes the day in Jakarta (``buletin-{date}.pdf`` ->
     ``buletin-2026-11-20.pdf``), so a daily cron job keeps every bulletin."""
-    from ..render.image import now_wib
 
     day = day or now_wib().date()
     return Path(str(path).replace("{date}", day.isoformat()))

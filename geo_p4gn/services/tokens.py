@@ -26,7 +26,7 @@ from pathlib import Path
 from .. import auth, settings
 from .._errors import P4gnError, PermissionDenied, ValidationError
 from .._files import atomic_write
-from ..identity import SINGLE_USER, User, authorize
+from ..identity import SINGLE_USER, User, allowed_actions, authorize
 
 #: The token file.
 tokens_path: Path = settings.capture_tokens_path
@@ -149,7 +149,6 @@ def list_tokens(caller: User, *, path=None, now: dt.datetime | None = None) -> l
 
 
 def auth_actions(user: User) -> frozenset[str]:
-    from ..identity import allowed_actions
 
     return allowed_actions(user)
 

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
+from ._logic import utcnow
 
 #: Columns of :meth:`DuplicateReviews.duplicate_reviews`, in order.
 REVIEW_FIELDS = ("record_id", "other_id", "decision", "decided_by", "decided_at")
@@ -83,7 +84,6 @@ class DuplicateReviews:
         """Decide on a pair: ``"duplicate"`` (``record_id`` is a duplicate of ``other_id``) or ``"distinct"``
         (keep both). Returns ``"created"``, ``"updated"`` (another decision on the record or pair replaced) or
         ``"unchanged"``. Refuses unknown or deleted records and chains (see the module docstring)."""
-        from ._logic import utcnow
 
         self._need_table("duplicate_reviews")
         record_id, other_id = str(record_id).strip().lower(), str(other_id).strip().lower()
@@ -144,7 +144,6 @@ class DuplicateReviews:
         """Undo decisions: ``record_id``'s duplicate mark, or with ``other_id`` whatever was decided on that
         pair (a keep-both too). Each undone decision is audited (``unmark``); returns how many. None to undo
         raises :class:`~geo_p4gn.NotFoundError`."""
-        from ._logic import utcnow
 
         self._need_table("duplicate_reviews")
         record_id = str(record_id).strip().lower()

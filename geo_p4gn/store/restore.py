@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .._errors import FaultError, P4gnError
 from . import is_postgis, open_store, safe_url
+from .geopackage import GeoPackageStore, _register_functions, is_damaged
 
 
 def _stamp() -> str:
@@ -80,7 +81,6 @@ def _gpkg_revision(path: Path) -> int:
 
 def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | None, int]:
     """Check the backup, copy the live store aside, write the backup into it; (the copy, old revision)."""
-    from .geopackage import GeoPackageStore, _register_functions, is_damaged
 
     work = target.parent
     work.mkdir(parents=True, exist_ok=True)
@@ -137,7 +137,6 @@ def _restore_geopackage(backup: Path, target: Path, safety_dir) -> tuple[Path | 
 def _save_aside(live: sqlite3.Connection, target: Path, safety: Path) -> None:
     """Copy the live store to ``safety`` before it is replaced: with SQLite's backup API, or, when the
     store is too damaged for that, byte for byte with its ``-wal`` file (the damaged file is kept whole)."""
-    from .geopackage import is_damaged
 
     aside = sqlite3.connect(safety)
     try:

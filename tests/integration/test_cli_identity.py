@@ -166,7 +166,7 @@ def test_init_does_not_print_the_store_password(cli_world, monkeypatch, capsys):
     import geo_p4gn.store as store_mod
 
     real = store_mod.open_store
-    monkeypatch.setattr(store_mod, "open_store", lambda url=None, **kw: _PgLooking(real(url, **kw)))
+    monkeypatch.setattr(cli, "open_store", lambda url=None, **kw: _PgLooking(real(url, **kw)))  # as init calls it
     code = cli.main(["init", "--no-starter", "--store", str(cli_world.tmp / "store.gpkg"), "--as",
                      USERS["admin"].name])
     out, err = capsys.readouterr()
