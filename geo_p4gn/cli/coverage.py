@@ -20,16 +20,12 @@ from .._errors import P4gnError
 from ..boundaries import load_boundaries
 from ..filters import add_filter_arguments, filters_from_args
 from ..records import parse_date
+from ..store import open_store
 from ..taxonomy import load_taxonomy
 from .common import add_user_argument, cli_user
 
 
 def _open_store(url: str):
-    try:
-        from ..store import open_store
-    except ImportError as exc:  # the store package is written separately
-        msg = f"cannot open the store {url!r}: geo_p4gn.store.open_store is not available ({exc})"
-        raise P4gnError(msg) from exc
     return open_store(url)
 
 

@@ -8,13 +8,12 @@ import argparse
 import sys
 
 from .. import services, settings
+from ..store import open_store
 from .common import add_user_argument, cli_user
 from .coverage import format_table
 
 
 def _store(args):
-    from ..store import open_store
-
     return open_store(args.store or settings.store_url)
 
 

@@ -14,8 +14,8 @@ def routes(store_url: str | None = None, *, users_path=None, tokens_path=None, t
     """The Starlette routes, sharing one :class:`~geo_p4gn.http.server.Server` (the store opened on first use).
 
     The arguments default to the settings (``GEO_P4GN_STORE``, ``GEO_P4GN_USERS``, ``GEO_P4GN_TOKENS``)."""
-    from . import capture, openrosa
-    from .server import Server
+    from . import capture, openrosa  # the routes' modules load when the app mounts them, not on import
+    from .server import Server  # likewise
 
     server = Server(store_url, users_path=users_path, tokens_path=tokens_path, taxonomy_path=taxonomy_path)
     return [*capture.routes(server), *openrosa.routes(server)]

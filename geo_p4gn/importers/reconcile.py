@@ -137,11 +137,11 @@ def _import_file(store, path, *, user, dry_run, rejects_path, progress, taxonomy
     taxonomy = taxonomy or getattr(store, "taxonomy", None)
     boundaries = boundaries or getattr(store, "boundaries", None)
     if taxonomy is None:
-        from ..taxonomy import load_taxonomy
+        from ..taxonomy import load_taxonomy  # likewise, when the caller gave none
 
         taxonomy = load_taxonomy()
     if boundaries is None:
-        from ..boundaries import load_boundaries
+        from ..boundaries import load_boundaries  # the default only when none is given: it costs seconds
 
         boundaries = load_boundaries()
     if progress:

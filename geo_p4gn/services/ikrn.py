@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from .. import ikrn
-from ..filters import Filters
+from ..filters import Filters, resolve_filters
 from ..identity import User, authorize
 from ..importers import limits
 from .duplicates import coverage_records
+from .records import list_sites
 
 
 def _grades(store) -> pd.DataFrame:
@@ -46,8 +47,6 @@ def ikrn_history(store, user: User, kelurahan: str | None = None) -> pd.DataFram
     areas = store.boundaries.kelurahan
     code = None
     if kelurahan:
-        from ..filters import resolve_filters
-
         code = resolve_filters(Filters(kelurahan=(kelurahan,)), areas=areas).kelurahan[0]
     return ikrn.history(store.ikrn_grades(), areas, code)
 
@@ -69,7 +68,5 @@ def ikrn_basis(store, user: User, filters: Filters | None) -> dict:
 def window_sites(store, user: User, filters: Filters | None) -> pd.DataFrame:
     """The sites as a coverage window sees them: each with its kelurahan's grade of the window's year when grades
     of that year are imported (not graded: unknown), else with its own category."""
-    from .records import list_sites
-
     sites = list_sites(store, user)
     return ikrn.sites_for_window(sites, _grades(store), filters)

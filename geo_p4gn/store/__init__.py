@@ -41,10 +41,10 @@ def open_store(url: str | None = None, *, boundaries=None, taxonomy=None) -> Sto
     """
     url = str(url or settings.store_url)
     if is_postgis(url):
-        from .postgis import PostGISStore
+        from .postgis import PostGISStore  # only the backend asked for: psycopg loads for PostGIS alone
 
         return PostGISStore(url, boundaries=boundaries, taxonomy=taxonomy)
-    from .geopackage import GeoPackageStore
+    from .geopackage import GeoPackageStore  # likewise (restore.py and the tests import it directly)
 
     return GeoPackageStore(url.removeprefix("file:"), boundaries=boundaries, taxonomy=taxonomy)
 

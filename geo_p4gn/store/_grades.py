@@ -51,7 +51,7 @@ class IkrnGrades:
     def import_ikrn_grades(self, grades: pd.DataFrame, *, user: str) -> dict[str, int]:
         """Store ``grades`` (``year``, ``kelurahan_code``, ``category``, ``source``) in one transaction;
         returns ``{"created", "updated", "unchanged"}``."""
-        from ._logic import utcnow
+        from ._logic import utcnow  # _logic builds on this mixin: a top-level import would be circular
 
         if "ikrn_grades" in self._missing_tables:
             msg = (f"the store {getattr(self, 'url', '')} has no ikrn_grades table yet (made by an older version, "

@@ -243,7 +243,7 @@ class SqlStoreLogic:
     @property
     def boundaries(self) -> Boundaries:
         if self._boundaries is None:
-            from ..boundaries import load_boundaries
+            from ..boundaries import load_boundaries  # the default only when none is given: it costs seconds
 
             self._boundaries = load_boundaries()
         return self._boundaries
@@ -251,7 +251,7 @@ class SqlStoreLogic:
     @property
     def taxonomy(self) -> Taxonomy:
         if self._taxonomy is None:
-            from ..taxonomy import load_taxonomy
+            from ..taxonomy import load_taxonomy  # likewise, when the caller gave none
 
             self._taxonomy = load_taxonomy()
         return self._taxonomy
