@@ -258,3 +258,37 @@ def test_the_core_stays_free_of_the_app(forbidden, why):
     bad = [f"{_where(m, line)} imports {name}" for m in MODULES if m == CORE or m.startswith(CORE + ".")
            for name, line in RAW[m] if name.split(".")[0] in forbidden]
     assert not bad, why + ":\n  " + "\n  ".join(sorted(set(bad)))
+
+
+def _local_project_imports(path: Path) -> list[tuple[int, str]]:
+    """The imports of project modules inside a function of ``path``: (line number, line)."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for sub in ast.walk(node):
+            project = (isinstance(sub, ast.ImportFrom) and (sub.level > 0 or (sub.module or "").startswith(CORE))) \
+                or (isinstance(sub, ast.Import) and any(a.name.startswith(CORE) for a in sub.names))
+            if project:
+                found.append((sub.lineno, lines[sub.lineno - 1].strip()))
+    return found
+
+
+def test_the_core_imports_at_the_top_unless_a_comment_says_why():
+    """Issue 15: project imports sit at the module top, so the file shows its place in the graph; one
+    inside a function (a lazy backend, a costly default, a cycle of a mixin) carries its reason on its line."""
+    silent = [f"{path.relative_to(ROOT)}:{n}: {line}"
+              for path in sorted((ROOT / CORE).rglob("*.py")) for n, line in _local_project_imports(path)
+              if "#" not in line]
+    assert not silent, "move to the top, or say why on the line:\n" + "\n".join(silent)
+
+
+def test_the_local_import_check_sees_one():
+    sample = ROOT / "tests" / "unit" / "test_architecture.py"
+    assert _local_project_imports(sample) == []  # this file has none ...
+    text = "def f():\n    from geo_p4gn import settings\n    return settings\n"
+    probe = Path(__import__("tempfile").mkdtemp()) / "probe.py"
+    probe.write_text(text, encoding="utf-8")
+    assert _local_project_imports(probe) == [(2, "from geo_p4gn import settings")]  # ... and it finds one
