@@ -15,6 +15,7 @@ mode does the map report its zoom and bounds (and rerun the page on a pan); by d
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import geopandas as gpd
 import numpy as np
@@ -196,10 +197,13 @@ def timeline_chart(shown: pd.DataFrame, colors: list[str], month: str, count: st
     default legend at the right cut the type names and, on a phone, took the chart's width)."""
     import altair as alt
 
+    # long names wrap onto a second line (a phone is 390 px wide): the data carries the line breaks and the
+    # legend's constant expression splits on them; no name ever becomes part of an expression
+    shown = shown.rename(columns=lambda name: "\n".join(textwrap.wrap(str(name), 34)) or str(name))
     long = shown.rename_axis("month").reset_index().melt("month", var_name="series", value_name="n")
     order = list(shown.columns)
     legend = alt.Legend(orient="bottom", direction="vertical", columns=1, labelLimit=0, title=None,
-                        symbolType="square")
+                        symbolType="square", labelExpr="split(datum.label, '\\n')")
     return alt.Chart(long).mark_bar().encode(
         x=alt.X("month:N", title=month, axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("sum(n):Q", title=count),
