@@ -8,7 +8,11 @@ as Streamlit draws them, in the language the address names (``?lang=en``; Bahasa
 the app keeps it, see ``geo_p4gn_app.session``). The style sheet hides Streamlit's key hints (the app's
 forms do not submit on Enter) and lets long choices wrap instead of being cut off on a phone.
 
-``GET /ui/streamlit-<hash>.js`` and ``/ui/streamlit-<hash>.css``: immutable (their hash is their content's).
+The script also points Streamlit's icon font at a subset of it (:mod:`geo_p4gn.http.icons`: 48 KB instead
+of 375 KB on a first load).
+
+``GET /ui/streamlit-<hash>.js``, ``/ui/streamlit-<hash>.css`` and ``/ui/icons-<key>.woff2``: immutable (their
+hash is their content's).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import gzip
 import hashlib
 import json
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import i18n
+from . import icons
 
 CSS = """[data-testid="InputInstructions"] { display: none !important; }
 [data-baseweb="select"] div { white-space: normal !important; text-overflow: clip !important; }
@@ -83,7 +89,7 @@ def assets() -> dict[str, tuple[str, bytes]]:
             continue  # Streamlit's own language
         tables[lang] = {en: i18n.t(key, lang) for key, (_, en) in i18n.CATALOGUE.items()
                         if key.startswith("streamlit.")}
-    js = (_JS % json.dumps(tables, ensure_ascii=False).replace("<", "\\u003c")).encode()
+    js = (icons.script() + _JS % json.dumps(tables, ensure_ascii=False).replace("<", "\\u003c")).encode()
     out = {}
     for ext, media, body in (("js", "text/javascript", js), ("css", "text/css", CSS.encode())):
         out[f"streamlit-{hashlib.sha256(body).hexdigest()[:12]}.{ext}"] = (media, body)
@@ -103,6 +109,7 @@ class PageHelper:
 
     def __init__(self, app):
         self.app = app
+        icons.warm()
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
@@ -149,7 +156,12 @@ class PageHelper:
 
 def routes() -> list[Route]:
     async def asset(request: Request) -> Response:
-        found = assets().get(request.path_params["name"])
+        name = request.path_params["name"]
+        if name == icons.url().removeprefix("/ui/"):
+            body = await run_in_threadpool(icons.make_subset)
+            found = None if body is None else ("font/woff2", body)
+        else:
+            found = assets().get(name)
         if found is None:
             return Response(status_code=404)
         return Response(found[1], media_type=found[0],
