@@ -22,7 +22,7 @@ from geo_p4gn._errors import ConflictError, NotFoundError, P4gnError
 from geo_p4gn.records import new_id
 from geo_p4gn.regions import kecamatan_code, kota_code
 from geo_p4gn.render import elements, maps
-from geo_p4gn_app import data, mapview, views
+from geo_p4gn_app import data, mapview, pointslot, views
 from geo_p4gn_app.session import Context, act, current, error, show_flash
 from geo_p4gn_app.text import md
 
@@ -82,7 +82,9 @@ def _on_site_change(sites: gpd.GeoDataFrame) -> None:
 
 
 def handle_clicks(out: dict, sites: gpd.GeoDataFrame) -> None:
-    """A new tap places the point; a tap on a site marker also chooses that site."""
+    """A new tap places the point; a tap on a site marker also chooses that site.
+
+    No rerun: the point reaches the map after this (:func:`geo_p4gn_app.pointslot.sync`), in the same run."""
     obj, click = out.get("last_object_clicked"), out.get("last_clicked")
     seen_obj, seen_click = st.session_state.get("catat_seen", (None, None))
     new_obj = obj is not None and obj != seen_obj
@@ -97,9 +99,6 @@ def handle_clicks(out: dict, sites: gpd.GeoDataFrame) -> None:
         st.session_state["catat_point"] = locate(*xy)
     elif new_click:
         st.session_state["catat_point"] = locate(float(click["lng"]), float(click["lat"]))
-    else:
-        return
-    st.rerun()
 
 
 # -- the map --------------------------------------------------------------------------------------------
@@ -122,19 +121,10 @@ def build_map(ctx: Context, sites: gpd.GeoDataFrame, own: pd.DataFrame) -> foliu
         maps.DataLayer(maps.feature_collection(frame, ["_t"]), ctx.t("layer_my_entries", n=len(own)),
                        style=style, sticky=False).add_to(m)
     mapview.place_labels(markers).add_to(m)
+    pointslot.PointSlot().add_to(m)  # the placed point comes apart from the map (pointslot.sync)
     mapview.LocateButton(ctx.t("locate_me"), ctx.t("locate_failed"), ctx.t("locate_refused")).add_to(m)
     elements.LayerSwitch(collapsed=True).add_to(m)
     return m
-
-
-def point_group(point: dict | None) -> folium.FeatureGroup:
-    """The placed point, sent apart from the base map so that a tap does not redraw the whole map."""
-    fg = elements.FeatureGroup(name="gp-point", control=False)
-    if point:
-        ok = point["status"] in ("inside", "overlap", "gap")
-        elements.CircleMarker([point["lat"], point["lon"]], radius=10, color="#000000", weight=3, fill=True,
-                            fill_color="#1a9641" if ok else "#d7191c", fill_opacity=0.9).add_to(fg)
-    return fg
 
 
 def show_point(ctx: Context, point: dict | None) -> bool:
@@ -313,12 +303,13 @@ def main(ctx: Context) -> None:
     sites = data.sites(v, ctx.user)
     own = data.own_recent(v, ctx.user, settings.own_edit_days)
     fid = form_id()
-    point = st.session_state.get("catat_point")
 
     st.caption(ctx.t("map_hint_catat"))
-    out = mapview.show(build_map(ctx, sites, own), key="catat_map",
-                       returned=("last_clicked", "last_object_clicked"), feature_groups=[point_group(point)])
+    # the same map on every run (the browser keeps it); the point travels apart, after the tap is read
+    out = mapview.show(build_map(ctx, sites, own), key="catat_map", returned=("last_clicked", "last_object_clicked"))
     handle_clicks(out, sites)
+    point = st.session_state.get("catat_point")
+    pointslot.sync(point)
     point_ok = show_point(ctx, point)
 
     try:

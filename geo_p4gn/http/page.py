@@ -6,7 +6,8 @@ mounted by ``app.py``) adds one script and one style sheet to Streamlit's HTML p
 changed); the script swaps those texts for the ``streamlit.*`` texts of the catalogue (:mod:`geo_p4gn.i18n`)
 as Streamlit draws them, in the language the address names (``?lang=en``; Bahasa Indonesia otherwise, as
 the app keeps it, see ``geo_p4gn_app.session``). The style sheet hides Streamlit's key hints (the app's
-forms do not submit on Enter) and lets long choices wrap instead of being cut off on a phone.
+forms do not submit on Enter), lets long choices wrap instead of being cut off on a phone and hides the
+element that carries the Catat map's point (:mod:`geo_p4gn_app.pointslot`, it takes no space).
 
 The script also points Streamlit's icon font at a subset of it (:mod:`geo_p4gn.http.icons`: 48 KB instead
 of 375 KB on a first load).
@@ -37,6 +38,7 @@ CSS = """[data-testid="InputInstructions"] { display: none !important; }
 .st-key-cakupan_matrix thead th:first-child { width: 34%; }
 .st-key-cakupan_matrix th, .st-key-cakupan_matrix td { padding: 4px 5px !important; overflow-wrap: anywhere;
   hyphens: auto; white-space: normal !important; }
+.st-key-catat_point_sync { display: none !important; }
 """
 
 _JS = """(function (tables) {

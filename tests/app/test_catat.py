@@ -6,10 +6,11 @@ import uuid
 
 import folium
 import pytest
+import streamlit_folium
 
 from geo_p4gn import services
 from geo_p4gn.render import maps
-from geo_p4gn_app import mapview
+from geo_p4gn_app import mapview, pointslot
 from tests.app.conftest import IN_JAKARTA, IN_SEA, OUTSIDE, open_app, texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -49,11 +50,13 @@ def test_a_tap_shows_the_kelurahan_at_once(fake_map, boundaries):
     name = boundaries.kelurahan.set_index("code").loc[code, "name"]
     assert at.session_state["catat_point"]["kelurahan_code"] == code
     assert name.replace(" ", " ") in texts(at).replace("\\", "")
-    # the placed point goes to the browser as its own feature group (the base map is not re-sent)
-    fg = fake_map.last[1]["feature_group_to_add"][0]
-    markers = [c for c in fg._children.values() if type(c).__name__ == "CircleMarker"]
-    assert [m.location for m in markers] == [[IN_JAKARTA[1], IN_JAKARTA[0]]]
-    assert markers[0].options["fillColor"] == "#1a9641"
+    # the placed point goes to the browser apart from the map (pointslot.sync): the map is the same as before
+    # the tap, so the browser keeps it and a tap does not re-send it
+    assert pointslot.spec(at.session_state["catat_point"]) == {"lat": IN_JAKARTA[1], "lon": IN_JAKARTA[0], "ok": True}
+    before, after = fake_map.calls[0], fake_map.last
+    assert not after[1].get("feature_group_to_add")
+    assert streamlit_folium._get_map_string(after[0]) == streamlit_folium._get_map_string(before[0])
+    assert "gpPointSlot" in fake_map.last_html()
 
 
 @pytest.mark.parametrize("where", [IN_SEA, OUTSIDE], ids=["sea", "outside"])
