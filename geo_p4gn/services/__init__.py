@@ -5,20 +5,8 @@ is bypassed (a crafted request, a script, the CLI) gets the same answer as the U
 never only in hidden buttons. Each function takes the store and a :class:`User` (a verified identity
 already mapped to a role, see :mod:`geo_p4gn.auth`), calls :func:`authorize`, then the store.
 
-Roles
------
-``petugas`` (field team)
-    records interventions; corrects or deletes their OWN records created within the last
-    :data:`geo_p4gn.settings.own_edit_days` days; sees their own records and the site registry.
-``perencana`` (planner)
-    reads everything; exports for internal use (not the public exports).
-``pimpinan`` (manager)
-    planner + public exports + the site registry + importing files + reviewing possible duplicates.
-``admin``
-    everything: users and roles, taxonomy, any edit or delete, restoring deleted records, the audit
-    log, backups and restores.
-
-:data:`ROLE_ACTIONS` is the whole matrix; ``tests/integration/test_auth_matrix.py`` walks every cell.
+The roles and what each may do are :mod:`geo_p4gn.identity` (``ROLE_ACTIONS``, the whole matrix;
+``tests/integration/test_auth_matrix.py`` walks every cell).
 
 Nothing here keeps state between calls: no module-level caches, no current user. Frames returned are
 fresh objects; an app that caches them must key the cache on the user's role and name (see
@@ -26,13 +14,8 @@ fresh objects; an app that caches them must key the cache on the user's role and
 
 Examples
 --------
->>> petugas = User("ani@example.org", "petugas")
->>> can(petugas, "record"), can(petugas, "export")
-(True, False)
->>> authorize(petugas, "export")
-Traceback (most recent call last):
-...
-geo_p4gn._errors.PermissionDenied: ani@example.org (petugas, field team) may not export data for internal use
+>>> list(ROLES)
+['petugas', 'perencana', 'pimpinan', 'admin']
 """
 
 from __future__ import annotations
