@@ -43,9 +43,9 @@ def names() -> tuple[str, ...]:
     """Candidate icon names: every ``:material/<name>:`` of the app's code and of Streamlit's JavaScript, and
     every lower-case word Streamlit's JavaScript quotes."""
     found: set[str] = set()
-    for folder in _APP_DIRS:
-        for path in (_REPO / folder).rglob("*.py"):
-            found.update(re.findall(r":material/([a-z0-9_]+):", path.read_text(encoding="utf-8", errors="ignore")))
+    app_files = [*_REPO.glob("*.py"), *(p for folder in _APP_DIRS for p in (_REPO / folder).rglob("*.py"))]
+    for path in app_files:  # the page list with its icons is app_main.py, at the top of the checkout
+        found.update(re.findall(r":material/([a-z0-9_]+):", path.read_text(encoding="utf-8", errors="ignore")))
     for path in (_ROOT / "js").glob("*.js"):
         text = path.read_text(encoding="utf-8", errors="ignore")
         found.update(re.findall(r":material/([a-z0-9_]+):", text))
