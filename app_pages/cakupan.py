@@ -137,7 +137,7 @@ def matrix_section(ctx: Context, v, filters: Filters, sites: gpd.GeoDataFrame) -
     # a static table: every actor's column and number shows at 1280 px and at 390 px (the labels wrap),
     # where a scrolled grid showed one actor of five on a desktop's half column and none on a phone
     with st.container(key="cakupan_matrix"):
-        # its column widths and wrapping: the app's style sheet (geo_p4gn/http/page.py, CSS)
+        # its column widths and wrapping: the app's style sheet (geo_p4gn_app/page.py, CSS)
         st.table(shown)
 
 

@@ -13,7 +13,7 @@ Keys are namespaced by who shows them, so that two tables can never claim the sa
 - ``metric.*``: the choropleth metrics of :data:`geo_p4gn.render.maps.METRICS`;
 - ``export.*``: the page text of the shareable HTML map (:mod:`geo_p4gn.render.html`);
 - ``streamlit.*``: Streamlit's own built-in texts (its English is the second text), which the app's page
-  rewrites in the chosen language (:mod:`geo_p4gn.http.page`);
+  rewrites in the chosen language (:mod:`geo_p4gn_app.page`);
 - ``reject.*``: the importer's reject reasons and the rejects file's columns (rendered by
   :mod:`geo_p4gn.importers.reasons`);
 - ``review.*``: the duplicates review page (``app_pages/duplikat.py``);
@@ -714,7 +714,7 @@ _REJECT: dict[str, tuple[str, str]] = {
 }
 
 # -- streamlit.*: Streamlit's own texts, as its frontend writes them in English (the second text) -------------
-# The app's page swaps them for the first text in Bahasa Indonesia (geo_p4gn.http.page);
+# The app's page swaps them for the first text in Bahasa Indonesia (geo_p4gn_app.page);
 # "Add: " and the page-not-found message are prefixes.
 _STREAMLIT: dict[str, tuple[str, str]] = {
     "choose_option": ("Pilih...", "Choose an option"),

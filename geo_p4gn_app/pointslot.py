@@ -23,7 +23,7 @@ from geo_p4gn.render.elements import SafeElement
 OK_COLOR = "#1a9641"
 BAD_COLOR = "#d7191c"
 #: Streamlit's element key of :func:`sync` (its element is hidden by the page's style sheet, see
-#: :mod:`geo_p4gn.http.page`).
+#: :mod:`geo_p4gn_app.page`).
 KEY = "catat_point_sync"
 
 _JS = """

@@ -1,4 +1,4 @@
-"""Streamlit's icon font cut to the icons the app and Streamlit name (geo_p4gn.http.icons, issue 12)."""
+"""Streamlit's icon font cut to the icons the app and Streamlit name (geo_p4gn_app.icons, issue 12)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from geo_p4gn.http import caching, icons, page
+from geo_p4gn.http import caching
+from geo_p4gn_app import icons, page
 
 pytest.importorskip("brotli")
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ the app keeps it, see ``geo_p4gn_app.session``). The style sheet hides Streamlit
 forms do not submit on Enter), lets long choices wrap instead of being cut off on a phone and hides the
 element that carries the Catat map's point (:mod:`geo_p4gn_app.pointslot`, it takes no space).
 
-The script also points Streamlit's icon font at a subset of it (:mod:`geo_p4gn.http.icons`: 48 KB instead
+The script also points Streamlit's icon font at a subset of it (:mod:`geo_p4gn_app.icons`: 48 KB instead
 of 375 KB on a first load).
 
 ``GET /ui/streamlit-<hash>.js``, ``/ui/streamlit-<hash>.css`` and ``/ui/icons-<key>.woff2``: immutable (their
@@ -28,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import i18n
+from geo_p4gn import i18n
+
 from . import icons
 
 CSS = """[data-testid="InputInstructions"] { display: none !important; }

@@ -27,7 +27,7 @@ import streamlit
 
 _ROOT = Path(streamlit.__file__).resolve().parent / "static" / "static"
 _APP_DIRS = ("app_pages", "geo_p4gn_app", "geo_p4gn")
-_REPO = Path(__file__).resolve().parents[2]
+_REPO = Path(__file__).resolve().parents[1]
 _lock = threading.Lock()
 
 
