@@ -35,12 +35,14 @@ from geo_p4gn import regions, settings
 from geo_p4gn._files import atomic_write
 from geo_p4gn.boundaries import LEVELS
 from geo_p4gn.render import assets, basemap, geotiles, maps
-from geo_p4gn.render.elements import SafeElement
+from geo_p4gn.render.elements import SafeElement, static_text
 
 #: The folder Streamlit serves at /app/static (next to app.py).
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_URL = "/app/static"
 LOCAL_PREFIX = f"{STATIC_URL}/vendor"
+#: The app's own generated files (hashed names: shapes, place names, the map helpers).
+GEO_PREFIX = f"{STATIC_URL}/geo"
 #: Height of every map in the app, in CSS pixels (fits a 390 x 844 phone with the form below).
 MAP_HEIGHT = 430
 
@@ -74,10 +76,64 @@ def links(m) -> list[str]:
 
 def check_offline(m) -> None:
     """Refuse a map that would make the browser load a script or style from another host."""
-    bad = [u for u in links(m) if not u.startswith(LOCAL_PREFIX + "/")]
+    bad = [u for u in links(m) if not u.startswith((LOCAL_PREFIX + "/", GEO_PREFIX + "/"))]
     if bad:
-        msg = f"the map would load {sorted(set(bad))} from outside {LOCAL_PREFIX}"
+        msg = f"the map would load {sorted(set(bad))} from outside {LOCAL_PREFIX} and {GEO_PREFIX}"
         raise assets.AssetError(msg)
+
+
+@st.cache_resource(show_spinner=False)
+def support_urls() -> tuple[str, str]:
+    """The addresses of the map helpers (``geo_p4gn/render/static/support.js`` and ``support.css``) as files
+    served by this app (``static/geo/support-<hash>.js`` / ``.css``).
+
+    Inline, they were 16 KB of every new session's map message (about 0.4 s on a 400 kbps link, issue 12);
+    as files under a name holding their hash the browser keeps them (:mod:`geo_p4gn.http.caching`).
+    """
+    out = []
+    folder = ensure_static() / "geo"
+    for ext in ("js", "css"):
+        body = static_text(f"support.{ext}").encode()
+        name = f"support-{hashlib.sha256(body).hexdigest()[:16]}.{ext}"
+        target = folder / name
+        if not target.is_file() or target.read_bytes() != body:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, body, mode=0o644)
+        out.append(f"{GEO_PREFIX}/{name}")
+    return out[0], out[1]
+
+
+class LinkedSupport(JSCSSMixin, maps.Support):
+    """:class:`geo_p4gn.render.maps.Support` for the app: the helpers loaded from :func:`support_urls` (``st_folium``
+    gives every element's ``default_js``/``default_css`` to the browser as links, which it caches) instead of
+    carried in the map's script (which ``st_folium`` builds from each element's ``script`` macro: here none)."""
+
+    _template = Template("{% macro script(this, kwargs) %}{% endmacro %}")
+
+    def __init__(self):
+        super().__init__()
+        self.css = self.js = ""
+        self.set_links()
+
+    def set_links(self) -> None:
+        js, css = support_urls()
+        self.default_js = [("geo_p4gn_support_js", js)]
+        self.default_css = [("geo_p4gn_support_css", css)]
+
+
+def _link_support(m) -> None:
+    """Put a :class:`LinkedSupport` where the map's :class:`geo_p4gn.render.maps.Support` is (after
+    :func:`geo_p4gn.render.assets.use_local_assets`, which drops links it does not know)."""
+    children = list(m._children.items())
+    if not any(type(el) is maps.Support for _, el in children):
+        return
+    m._children.clear()
+    for name, el in children:
+        if type(el) is maps.Support:
+            el = LinkedSupport()
+            el._parent = m
+            name = el.get_name()
+        m._children[name] = el
 
 
 def prepare(m) -> folium.Map:
@@ -87,7 +143,13 @@ def prepare(m) -> folium.Map:
     for name, el in list(m._children.items()):  # the layer control lists the layers: it must come last
         if isinstance(el, folium.LayerControl):
             m._children.move_to_end(name)
+    linked = [el for el in m._children.values() if isinstance(el, LinkedSupport)]
+    for el in linked:  # prepared before: its own links are not library links (use_local_assets would refuse them)
+        el.default_js = el.default_css = []
     assets.use_local_assets(m, LOCAL_PREFIX)
+    for el in linked:
+        el.set_links()
+    _link_support(m)
     check_offline(m)
     return m
 
@@ -291,9 +353,26 @@ def _area_properties(level: str) -> dict:
     return maps.bare_features(pd.DataFrame({"code": layer["code"], "_t": layer["name"]}), ["code", "_t"])
 
 
+@st.cache_resource(show_spinner=False)
+def properties_url(level: str) -> str:
+    """The address of :func:`_area_properties` by code (the areas' names) as a JSON file served by this app
+    (``static/geo/<level>names-<hash>.json``): the 267 kelurahan names were 16 KB of every map message."""
+    props = {str(f["properties"]["code"]): f["properties"] for f in _area_properties(level)["features"]}
+    body = json.dumps(props, separators=(",", ":"), ensure_ascii=False).encode()
+    name = f"{level}names-{hashlib.sha256(body).hexdigest()[:16]}.json"
+    folder = ensure_static() / "geo"
+    target = folder / name
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, body, mode=0o644)
+    return f"{GEO_PREFIX}/{name}"
+
+
 def area_layer(level: str, name: str, style: dict) -> maps.DataLayer:
-    """The areas of ``level``, named in their tooltips, their shapes fetched from :func:`geometry_url`."""
-    return maps.DataLayer(_area_properties(level), name, style=style, geometry_url=geometry_url(level))
+    """The areas of ``level``, named in their tooltips, their shapes (:func:`geometry_url`) and names
+    (:func:`properties_url`) fetched by the browser."""
+    return maps.DataLayer(_area_properties(level), name, style=style, geometry_url=geometry_url(level),
+                          props_url=properties_url(level))
 
 
 def outline_layer(level: str, name: str, weight: float = 2.0) -> maps.DataLayer:

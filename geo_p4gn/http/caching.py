@@ -2,7 +2,7 @@
 
 Streamlit serves ``./static`` at ``/app/static`` with ``Cache-Control: no-cache``: every page load asked
 again for every map library and shape file (one round trip each: seconds on a 400 ms link). Files whose
-name holds their content's hash (``static/geo/kelurahan-<hash>.json``, Streamlit's own ``/static/js/*.<hash>.js``)
+name holds their content's hash (``static/geo/kelurahan-<hash>.json``, ``static/geo/support-<hash>.js``, Streamlit's own ``/static/js/*.<hash>.js``)
 never change under their name: they are cached for a year. The map libraries under ``static/vendor/`` are
 pinned package versions copied by ``make run``; they are cached for a week (a new version is read after at
 most that). The same holds for the map component's own files (``/component/<name>/static/js/main.<hash>.js``:
@@ -21,7 +21,7 @@ import re
 IMMUTABLE = b"public, max-age=31536000, immutable"
 WEEK = b"public, max-age=604800"
 DAY = b"public, max-age=86400"
-_HASHED = re.compile(r"^/(app/static/geo/[a-z]+-[0-9a-f]{16}\.json|static/(js|css|media)/[^/]+\.[0-9a-f]{8,}\.[a-z0-9.]+"
+_HASHED = re.compile(r"^/(app/static/geo/[a-z]+-[0-9a-f]{16}\.(json|js|css)|static/(js|css|media)/[^/]+\.[0-9a-f]{8,}\.[a-z0-9.]+"
                      r"|component/[^/]+/static/(js|css|media)/[^/]+\.[0-9a-f]{8,}\.[a-z0-9.]+)$")
 _VENDOR = re.compile(r"^/(app/static/vendor/|component/[^/]+/index\.html$)")
 _NOT_BASE = re.compile(r"^/[^/].*/_stcore/(health|host-config)$")

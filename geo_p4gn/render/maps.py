@@ -233,6 +233,9 @@ class DataLayer(Layer, SafeElement):
     name : the layer's name in the layer control (escaped here: Leaflet sets it as HTML)
     style : Leaflet path options shared by every feature
     sticky : tooltips follow the mouse (polygons) or sit on the feature (points)
+    geometry_url : the shapes (by ``code``) are fetched from this same-server path, not carried in the page
+    props_url : with ``geometry_url``, a same-server path holding ``data``'s properties by ``code`` (a JSON
+        object): fetched too, so the page carries neither (the app: :func:`geo_p4gn_app.mapview.area_layer`)
     """
 
     _template = Template(
@@ -258,7 +261,7 @@ class DataLayer(Layer, SafeElement):
 
     def __init__(self, data: dict, name: str, *, style: Mapping | None = None, sticky: bool = True,
                  interactive: bool = True, overlay: bool = True, control: bool = True, show: bool = True,
-                 geometry_url: str | None = None):
+                 geometry_url: str | None = None, props_url: str | None = None):
         super().__init__(name=esc(name), overlay=overlay, control=control, show=show)
         self._name = "DataLayer"
         for feature in data.get("features", []):
@@ -287,7 +290,17 @@ class DataLayer(Layer, SafeElement):
                     raise ValueError(msg)
                 props[str(p["code"])] = p
             self.geometry_url_js, self.props_js = to_js(geometry_url), to_js(props)
+            if props_url is not None:
+                # those properties (the same, by code) are also in a file on the same server: fetched
+                # with the shapes and kept by the browser, not carried in the page
+                if not props_url.startswith("/") or props_url.startswith("//"):
+                    msg = f"props_url must be a path on the same server, not {props_url!r}"
+                    raise ValueError(msg)
+                self.props_js = to_js(props_url)
             data = {"type": "FeatureCollection", "features": []}
+        elif props_url is not None:
+            msg = "props_url needs a geometry_url"
+            raise ValueError(msg)
         self.data_js = to_js(data)
         self.style_js = to_js(dict(style or {}))
         self.sticky_js = to_js(bool(sticky))

@@ -134,7 +134,7 @@ def test_the_map_gets_aggregates_not_records(fake_map, store, boundaries):
     assert "SECRET-NOTE-xyz" not in html
     assert not any(r.id in html for r in recs[:50])
     assert layer(fig, maps.DataLayer, "Intervensi (326)") is None  # too many to draw one by one
-    assert all(u.startswith("/app/static/vendor/") for u in mapview.links(fig))
+    assert all(u.startswith(("/app/static/vendor/", "/app/static/geo/")) for u in mapview.links(fig))
     size_many = len(html)
 
     at.multiselect(key="flt_types").set_value(["deklarasi"])  # leaves two: drawn as points

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import folium
@@ -231,7 +232,12 @@ def test_the_map_loads_only_local_assets(fake_map):
     fig, kw = fake_map.last
     assert kw["returned_objects"] == ["last_clicked", "last_object_clicked"]
     urls = mapview.links(fig)
-    assert urls and all(u.startswith("/app/static/vendor/") for u in urls)
+    assert urls and all(u.startswith(("/app/static/vendor/", "/app/static/geo/")) for u in urls)
+    # the map helpers and the kelurahan names are cached files, not inline in every new session's map (issue 12)
+    assert [u for u in urls if re.fullmatch(r"/app/static/geo/support-[0-9a-f]{16}\.(js|css)", u)] == \
+        list(mapview.support_urls())
+    script = streamlit_folium.generate_leaflet_string(fig)
+    assert "window.geoP4gn" not in script and mapview.properties_url("kelurahan") in script
     # no background tiles or basemap file unless one is configured (the helper script may know how to draw one)
     assert not [el for el in mapview._walk(fig) if isinstance(el, folium.TileLayer | maps.Basemap)]
     assert "geoP4gn.basemap(" not in fake_map.last_html()

@@ -122,7 +122,7 @@ def test_a_small_filtered_set_is_a_clustered_toggleable_layer(fake_map, store, b
     assert "L.markerClusterGroup(" in html
     links = mapview.links(fig)
     assert "/app/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in links
-    assert all(u.startswith("/app/static/vendor/") for u in links)
+    assert all(u.startswith(("/app/static/vendor/", "/app/static/geo/")) for u in links)
     assert "cdnjs" not in html and "unpkg" not in html and "jsdelivr" not in html
 
 

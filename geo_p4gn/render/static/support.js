@@ -164,6 +164,10 @@ window.geoP4gn = window.geoP4gn || (function () {
   }
   function fill(layer, url, props) {  // url: "<name>.json" (one file) or "<name>/" (its tiles)
     url = String(url);
+    if (typeof props === 'string') {  // the properties by code in a file of their own (fetched with the shapes)
+      geometry(url.charAt(url.length - 1) === '/' ? url + 'index.json' : url).catch(function () {});
+      return geometry(props).then(function (p) { return fill(layer, url, p); });
+    }
     if (url.charAt(url.length - 1) !== '/') { return whole(layer, url, props); }
     var base = url.slice(0, -1);
     return geometry(url + 'index.json').then(function (index) {
