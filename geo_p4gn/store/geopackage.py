@@ -75,7 +75,7 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _EXTENT = (106.35, -6.45, 107.0, -5.15)
 
 _RECORD_COLUMNS = (
-    ("id", "TEXT NOT NULL UNIQUE CHECK (length(id) = 36)"),
+    ("id", "TEXT NOT NULL CHECK (length(id) = 36)"),  # unique: the index interventions_id (see _SCHEMA)
     ("date", "DATE NOT NULL"),
     ("end_date", "DATE"),
     ("type_key", "TEXT NOT NULL"),
@@ -111,9 +111,25 @@ _SITE_COLUMNS = (
 
 
 # -- GeoPackage geometry binary ------------------------------------------------------------------
+#: A GeoPackage blob of a 2D point, as :func:`encode` writes it: header, envelope, ISO WKB (61 bytes).
+_POINT_BLOB = np.dtype([("magic", "S4"), ("srid", "<i4"), ("minx", "<f8"), ("maxx", "<f8"), ("miny", "<f8"),
+                        ("maxy", "<f8"), ("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
 def encode(geoms) -> list[bytes]:
     """GeoPackage binary blobs (header with SRID 4326 and an xy envelope, then little-endian WKB)."""
-    geoms = shapely.force_2d(np.asarray(geoms, dtype=object))  # the layer is 2D: a height is never stored
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) and (shapely.get_type_id(geoms) == 0).all() and not shapely.is_empty(geoms).any():
+        # points (what field teams and imports send): every blob laid out at once by numpy, x and y only,
+        # the same bytes as below (measured: 100k points 0.13 s -> 0.03 s)
+        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+        out = np.empty(len(geoms), dtype=_POINT_BLOB)
+        out["magic"], out["srid"], out["order"], out["type"] = b"GP\x00\x03", 4326, 1, 1
+        out["minx"] = out["maxx"] = out["x"] = x
+        out["miny"] = out["maxy"] = out["y"] = y
+        raw, size = out.tobytes(), _POINT_BLOB.itemsize
+        return [raw[k:k + size] for k in range(0, len(raw), size)]
+    geoms = shapely.force_2d(geoms)  # the layer is 2D: a height is never stored
     wkbs = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
     bounds = shapely.bounds(geoms)
     head = b"GP\x00\x03"  # version 0; flags: little endian, envelope [minx, maxx, miny, maxy]
@@ -334,6 +350,10 @@ _SCHEMA = [
     "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"),
     "CREATE TABLE IF NOT EXISTS gpkg_ogr_contents (table_name TEXT NOT NULL PRIMARY KEY, feature_count INTEGER DEFAULT NULL)",
     *_feature_table_sql("interventions", _RECORD_COLUMNS),
+    # a named index, not a UNIQUE column: a first import drops it and builds it once after the rows (a
+    # column's own index cannot be dropped; kept up to date row by row it cost 0.3 s of a 100k-row import).
+    # Stores made before keep that column index: as unique, only not dropped.
+    "CREATE UNIQUE INDEX interventions_id ON interventions (id)",
     "CREATE INDEX interventions_date ON interventions (date)",
     "CREATE INDEX interventions_kelurahan ON interventions (kelurahan_code)",
     "CREATE INDEX interventions_site ON interventions (site_id)",
@@ -727,6 +747,14 @@ class GeoPackageStore(DuplicateReviews, IkrnGrades, SqlStoreLogic):
     def _insert_audit(self, cur, entries):
         cur.executemany("INSERT INTO audit (entity, entity_id, action, who, at, before, after) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+
+    def _audit_creates(self, cur, after_fid, n, user, now):
+        cur.execute("INSERT INTO audit (entity, entity_id, action, who, at, before, after) "
+                    "SELECT 'intervention', id, 'create', ?, ?, NULL, json_object('created_hash', created_hash) "
+                    "FROM interventions WHERE fid > ? ORDER BY fid", (user, now, after_fid))
+        if cur.rowcount != n:
+            msg = f"audit of new records: {cur.rowcount} entries for {n} new records"
+            raise P4gnError(msg)
 
     def _bump_revision(self, cur):
         cur.execute("UPDATE p4gn_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision'")

@@ -291,6 +291,15 @@ class PostGISStore(DuplicateReviews, IkrnGrades, SqlStoreLogic):
             for entry in entries:
                 copy.write_row(entry)
 
+    def _audit_creates(self, cur, after_fid, n, user, now):
+        cur.execute("INSERT INTO audit (entity, entity_id, action, who, at, before, after) "
+                    "SELECT 'intervention', id::text, 'create', %s, %s::timestamptz, NULL, "
+                    "jsonb_build_object('created_hash', created_hash) FROM interventions WHERE fid > %s ORDER BY fid",
+                    (user, now, after_fid))
+        if cur.rowcount != n:
+            msg = f"audit of new records: {cur.rowcount} entries for {n} new records"
+            raise P4gnError(msg)
+
     def _bump_revision(self, cur):
         cur.execute("UPDATE p4gn_meta SET value = (value::bigint + 1)::text WHERE key = 'revision'")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -126,3 +127,39 @@ def test_geopackage_bulk_batch_keeps_index_count_and_triggers(tmp_path, boundari
     priok = gpd.read_file(path, layer="interventions", bbox=(106.87, -6.12, 106.89, -6.10))
     assert len(priok) == 1
     assert len(gpd.read_file(path, layer="interventions", bbox=(106.75, -6.16, 106.77, -6.14))) == n + 1
+
+
+def test_geopackage_first_import_builds_the_unique_id_index_after_the_rows(tmp_path, boundaries, taxonomy):
+    from geo_p4gn.store.geopackage import _BULK_ROWS, _register_functions
+
+    path = tmp_path / "s.gpkg"
+    recs = [make(taxonomy, organisation=f"Org {i}") for i in range(_BULK_ROWS + 5)]
+    with open_store(path, boundaries=boundaries, taxonomy=taxonomy) as store:
+        assert store.add_many(recs, user="a").created == len(recs)  # the index is dropped and built again
+        assert store.check_integrity() == []
+    conn = sqlite3.connect(path)
+    _register_functions(conn)  # what the GeoPackage triggers call, as GDAL provides them
+    unique = conn.execute("SELECT \"unique\" FROM pragma_index_list('interventions') WHERE name = 'interventions_id'")
+    assert unique.fetchone() == (1,)
+    blob = conn.execute("SELECT geom FROM interventions LIMIT 1").fetchone()[0]
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute("INSERT INTO interventions (geom, id, date, type_key, actor_key, organisation, kelurahan_code, "
+                     "created_by, created_at, updated_by, updated_at, version, content_hash, created_hash) "
+                     "SELECT geom, id, date, type_key, actor_key, organisation, kelurahan_code, created_by, "
+                     "created_at, updated_by, updated_at, version, content_hash, created_hash FROM interventions "
+                     "LIMIT 1")
+    conn.close()
+    assert blob[:4] == b"GP\x00\x03"
+
+
+def test_point_blobs_laid_out_by_numpy_equal_the_general_encoding():
+    from geo_p4gn.store.geopackage import decode, encode
+
+    rng = np.random.default_rng(5)
+    pts = shapely.points(rng.uniform(-180, 180, 50), rng.uniform(-90, 90, 50))
+    tall = shapely.points(rng.uniform(106, 107, 5), rng.uniform(-6.5, -5, 5), rng.uniform(0, 50, 5))
+    square = shapely.box(0, 0, 1, 1)  # one non-point: the whole batch takes the general path
+    for batch in (pts, tall):
+        fast = encode(batch)
+        assert fast == encode(np.append(batch, square))[:-1]
+        assert shapely.equals(decode(fast), shapely.force_2d(batch)).all()

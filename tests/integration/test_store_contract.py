@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 import shapely
@@ -98,6 +99,45 @@ def test_update_keeps_history_and_versions(store, taxonomy):
     with pytest.raises(ValidationError, match="participants"):
         store.update(rec.id, {"participants": -3}, user="y")
     assert store.get(rec.id).participants == 40
+
+
+def _stored_afters(store, rec_id):
+    """The ``after`` of a record's audit entries as the database holds them (not as history() returns them)."""
+    with store._read() as cur:
+        cur.execute(f"SELECT after FROM audit WHERE entity = 'intervention' AND entity_id = {store._PH} ORDER BY seq",
+                    (rec_id,))
+        return [None if a is None else json.loads(a) if isinstance(a, str) else a for (a,) in cur.fetchall()]
+
+
+def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy):
+    rec, other = make(taxonomy, notes='tanda "kutip" dan \\ garis'), make(taxonomy, organisation="Lain")
+    store.add_many([rec, other], user="petugas1")
+    stored = store.get(rec.id)
+    # stored: the content hash only (the database wrote it from the row); the row itself is the content
+    assert _stored_afters(store, rec.id) == [{"created_hash": rec.content_hash()}]
+    log = store.audit_log(entity="intervention")
+    assert log["entity_id"].tolist() == [rec.id, other.id]  # in the batch's order
+    whole = json.loads(store.history(rec.id)["after"][0])
+    assert whole == json.loads(log["after"][0])
+    assert whole["notes"] == rec.notes and whole["created_by"] == "petugas1" and whole["version"] == 1
+    assert shapely.from_wkt(whole["geometry"]).equals(rec.geometry)
+    assert {k: v for k, v in whole.items() if k != "geometry"} == {
+        f: (getattr(stored, f).isoformat() if isinstance(getattr(stored, f), dt.date) else getattr(stored, f))
+        for f in FIELDS if f != "geometry"}
+    # after a change the row is no longer the content at creation: the change's before is
+    store.update(rec.id, {"participants": 7, "notes": "diubah"}, user="perencana")
+    store.delete(rec.id, user="perencana")
+    hist = store.history(rec.id)
+    assert hist["action"].tolist() == ["create", "update", "delete"]
+    assert json.loads(hist["after"][0]) == json.loads(hist["before"][1]) == whole
+    assert [v.participants for v in store.versions(rec.id)] == [40, 7, 7]
+    assert store.versions(rec.id)[0].notes == rec.notes
+    # a long log (more creates than one IN list) is filled in the same way
+    store.add_many([make(taxonomy, participants=i) for i in range(600)], user="b")
+    log = store.audit_log(entity="intervention")
+    afters = [json.loads(a) for a in log["after"]]
+    assert len(afters) == 604 and all("id" in a and "geometry" in a for a in afters)
+    assert sorted(a["participants"] for a in afters[-600:]) == list(range(600))
 
 
 def test_soft_delete_and_restore(store, taxonomy):
