@@ -11,8 +11,14 @@ Goal (issue 3): import <= 3 s and <= 3x the floor on a 2-core machine. Goal (iss
 in the same run, every guarantee kept (the imported store passes ``check_integrity()``: SQLite's
 integrity_check, the R-tree's rtreecheck(), the GeoPackage counts).
 
-Run: ``python -m bench.bench_import [ROWS] [--naive] [--profile]`` (GEO_P4GN_BOUNDARY_MIRROR set when
-offline). ``--naive`` also measures the rows going in through the per-row GeoPackage triggers;
+Memory (``--memory``; issue 16's goal: the import of 1M rows under 2 GB peak): the same import again in a
+fresh child process, whose peak resident size (``ru_maxrss``) is its own, against an idle child in the same
+run (the interpreter, the boundaries, the taxonomy and an open store: everything but the import). The upload
+limits are raised in both children to the file's rows and size (``GEO_P4GN_MAX_ROWS``,
+``GEO_P4GN_MAX_UPLOAD_MB``), as an administrator importing a large file from the command line would.
+
+Run: ``python -m bench.bench_import [ROWS] [--naive] [--profile] [--memory]`` (GEO_P4GN_BOUNDARY_MIRROR set
+when offline). ``--naive`` also measures the rows going in through the per-row GeoPackage triggers;
 ``--profile`` prints where the import spends its time.
 """
 
@@ -36,6 +42,41 @@ GOAL_SECONDS = 2.5
 _DKI_BOUNDS = (106.35, -6.45, 107.0, -5.15)
 GOAL_RATIO = 3.0
 GOAL_GDAL_RATIO = 6.0
+GOAL_PEAK_MB = 2000
+
+
+def child(src: str, store_path: str, run: bool) -> None:
+    """In a fresh process: import ``src`` into a new store at ``store_path`` (or, without ``run``, stop
+    just before), then print the peak resident size in MB and the rows stored as JSON."""
+    import json
+    import resource
+
+    from geo_p4gn.boundaries import load_boundaries
+    from geo_p4gn.importers import import_file
+    from geo_p4gn.store import open_store
+    from geo_p4gn.taxonomy import load_taxonomy
+
+    boundaries, taxonomy = load_boundaries(), load_taxonomy()
+    store = open_store(store_path, boundaries=boundaries, taxonomy=taxonomy)
+    created = import_file(store, src, user="bench").accepted if run else 0
+    store.close()
+    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": created}))
+
+
+def peak_memory(src: Path, folder: Path, n: int, run: bool) -> dict:
+    """:func:`child` in a subprocess, with the upload limits raised to the file."""
+    import json
+    import subprocess
+
+    env = dict(os.environ, GEO_P4GN_MAX_ROWS=str(max(n, 1)),
+               GEO_P4GN_MAX_UPLOAD_MB=str(src.stat().st_size // 1_000_000 + 1))
+    store = folder / f"memory-{'run' if run else 'idle'}.gpkg"
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_import", "--child", str(src), str(store),
+                           "1" if run else "0"], capture_output=True, text=True, env=env, check=False)
+    if proc.returncode:
+        msg = f"the memory child failed: {proc.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def gdal_to_file(path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str]) -> float:
@@ -163,6 +204,9 @@ def main(argv: list[str]) -> int:
     from geo_p4gn.taxonomy import load_taxonomy
 
     args = [a for a in argv if not a.startswith("--")]
+    if "--child" in argv:
+        child(args[0], args[1], args[2] == "1")
+        return 0
     n = int(args[0]) if args else 100_000
     profile = "--profile" in argv
     boundaries, taxonomy = load_boundaries(), load_taxonomy()
@@ -196,6 +240,9 @@ def main(argv: list[str]) -> int:
         problems = store.check_integrity()
         stored = len(store.list())
         store.close()
+        memory = None
+        if "--memory" in argv:
+            memory = (peak_memory(src, tmp, n, run=False), peak_memory(src, tmp, n, run=True))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"rows: {n}, accepted {report.accepted}, rejected {report.rejected}, stored {stored}; "
           f"{os.cpu_count()} cores, load average {load} (other work on the machine inflates every figure)")
@@ -215,6 +262,11 @@ def main(argv: list[str]) -> int:
           + ("" if fl["floor"] <= GOAL_SECONDS else f" (the floor alone takes {fl['floor']:.1f} s here)"))
     print(f"import / GDAL to_file: {took / gdal:.2f}x (goal <= {GOAL_GDAL_RATIO:g}x: "
           f"{'met' if took / gdal <= GOAL_GDAL_RATIO else 'NOT met'})")
+    if memory:
+        idle, run = memory
+        print(f"memory: import of {run['rows']} rows peaks at {run['peak_mb']:.0f} MB in its own process; the same "
+              f"process without the import {idle['peak_mb']:.0f} MB (the import adds {run['peak_mb'] - idle['peak_mb']:.0f}"
+              f" MB); goal < {GOAL_PEAK_MB} MB: {'met' if run['peak_mb'] < GOAL_PEAK_MB else 'NOT met'}")
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     return 0
