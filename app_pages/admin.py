@@ -35,8 +35,9 @@ def audit_section(ctx: Context) -> None:
     entity = st.segmented_control(ctx.t("audit_entity"), ("all", "intervention", "site", "taxonomy"),
                                   key="admin_entity",
                                   required=True, default="all", format_func=lambda e: ctx.t(f"audit_{e}"))
-    try:
-        log = services.audit_log(ctx.store, ctx.user, entity=None if entity == "all" else entity)
+    which = None if entity == "all" else entity
+    try:  # the listing shows no before/after: new records' entries are read without their content
+        log = services.audit_log(ctx.store, ctx.user, entity=which, contents=False)
     except P4gnError as exc:
         error(ctx, exc)
         return
@@ -47,7 +48,8 @@ def audit_section(ctx: Context) -> None:
         ctx.t("col_who"): newest["who"], ctx.t("col_action"): newest["action"],
         ctx.t("audit_entity"): newest["entity"], ctx.t("col_code"): newest["entity_id"],
     }), hide_index=True, height=360)
-    st.download_button(ctx.t("audit_download"), data=lambda: _csv(log), file_name="audit-p4gn.csv",
+    st.download_button(ctx.t("audit_download"), file_name="audit-p4gn.csv",
+                       data=lambda: _csv(services.audit_log(ctx.store, ctx.user, entity=which)),
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="admin_audit_csv")
 
 

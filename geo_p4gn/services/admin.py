@@ -14,10 +14,12 @@ from ..store.restore import restore_from
 
 
 # -- audit, backup -------------------------------------------------------------------------------
-def audit_log(store: Store, user: User, *, entity: str | None = None, since_seq: int = 0) -> pd.DataFrame:
-    """The audit log (admins). It is append-only for everyone: no service edits it."""
+def audit_log(store: Store, user: User, *, entity: str | None = None, since_seq: int = 0,
+              contents: bool = True) -> pd.DataFrame:
+    """The audit log (admins). It is append-only for everyone: no service edits it. ``contents=False``:
+    a new record's entry without the record's content (see :meth:`geo_p4gn.store.base.Store.audit_log`)."""
     authorize(user, "audit_read")
-    return store.audit_log(entity=entity, since_seq=since_seq)
+    return store.audit_log(entity=entity, since_seq=since_seq, contents=contents)
 
 
 def backup_store(store: Store, user: User, out: str | Path) -> Path:

@@ -288,7 +288,8 @@ class SqlStoreLogic:
     _PH: str  # the driver's parameter placeholder
     _AUDIT_SELECT: str  # the audit columns (AUDIT_FIELDS) as the backend selects them
 
-    def _select_audit(self, cur, entity: str | None, entity_id: str | None, since_seq: int) -> list[tuple]:
+    def _select_audit(self, cur, entity: str | None, entity_id: str | None, since_seq: int,
+                      contents: bool = True) -> list[tuple]:
         clauses: list[str] = [f"seq > {self._PH}"]
         params: list[object] = [since_seq]
         for column, value in (("entity", entity), ("entity_id", entity_id)):
@@ -296,16 +297,15 @@ class SqlStoreLogic:
                 clauses.append(f"{column} = {self._PH}")
                 params.append(value)
         cur.execute(f"SELECT {self._AUDIT_SELECT} FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq", params)
-        return self._expand_creates(cur, cur.fetchall())
+        rows = cur.fetchall()
+        return self._expand_creates(cur, rows) if contents else rows
 
     def _expand_creates(self, cur, rows: list[tuple]) -> list[tuple]:
         """``rows`` (audit entries as selected) with each compact create entry (:data:`COMPACT_CREATE`)
         given the record's whole content at creation: the ``before`` of the record's first change, or the
         stored row when it has not changed since. An entry whose record is gone stays as stored."""
-        todo: dict[str, int] = {}
-        for i, r in enumerate(rows):
-            if r[1] == "intervention" and r[3] == "create" and isinstance(r[7], str) and r[7].startswith(COMPACT_CREATE):
-                todo[str(r[2])] = i
+        todo = {str(r[2]): i for i, r in enumerate(rows)
+                if r[3] == "create" and r[1] == "intervention" and r[7] and r[7].startswith(COMPACT_CREATE)}
         if not todo:
             return rows
         ids = builtins.list(todo)
@@ -319,15 +319,19 @@ class SqlStoreLogic:
             if str(r[2]) in todo:
                 content.setdefault(str(r[2]), r[6])
         rest = [rid for rid in ids if rid not in content]
-        for k in range(0, len(rest), 5000):  # still at version 1: the stored row is the content at creation
-            stored = self._select_records(cur, rest[k:k + 5000], include_deleted=True)
+        # still at version 1: the stored row is the content at creation (many: one read of every record)
+        parts = ([rest[k:k + _CHUNK] for k in range(0, len(rest), _CHUNK)] if len(rest) <= 10 * _CHUNK
+                 else [None])
+        for part in parts:
+            stored = self._select_records(cur, part, include_deleted=True)
+            if part is None:
+                stored = [r for r in stored if r["id"] in todo and r["id"] not in content]
             if stored:
                 content.update(zip((r["id"] for r in stored), snapshots(stored), strict=True))
         out = builtins.list(rows)
         for rid, i in todo.items():
             if rid in content:
-                r = out[i]
-                out[i] = (*r[:7], content[rid])
+                out[i] = (*out[i][:7], content[rid])
         return out
 
     # -- shared checks -------------------------------------------------------------------------
@@ -618,9 +622,12 @@ class SqlStoreLogic:
             out.append(row_record(json.loads(after)))
         return out
 
-    def audit_log(self, *, entity: str | None = None, since_seq: int = 0) -> pd.DataFrame:
+    def audit_log(self, *, entity: str | None = None, since_seq: int = 0, contents: bool = True) -> pd.DataFrame:
+        """The audit entries after ``since_seq``, oldest first. Without ``contents`` a new record's entry
+        keeps its stored ``after`` (:data:`COMPACT_CREATE`, the content hash): for a listing that shows no
+        ``before``/``after``, read in a fraction of the time (100k creates: 2.7 s with the contents)."""
         with self._read() as cur:
-            rows = self._select_audit(cur, entity, None, since_seq)
+            rows = self._select_audit(cur, entity, None, since_seq, contents)
         return pd.DataFrame(rows, columns=list(AUDIT_FIELDS))
 
     def log_event(self, entity: str, entity_id: str, action: str, user: str, before: object = None,

@@ -117,6 +117,8 @@ def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy):
     assert _stored_afters(store, rec.id) == [{"created_hash": rec.content_hash()}]
     log = store.audit_log(entity="intervention")
     assert log["entity_id"].tolist() == [rec.id, other.id]  # in the batch's order
+    listing = store.audit_log(entity="intervention", contents=False)  # what the Administrasi list reads
+    assert [json.loads(a) for a in listing["after"]] == [{"created_hash": r.content_hash()} for r in (rec, other)]
     whole = json.loads(store.history(rec.id)["after"][0])
     assert whole == json.loads(log["after"][0])
     assert whole["notes"] == rec.notes and whole["created_by"] == "petugas1" and whole["version"] == 1
