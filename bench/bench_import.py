@@ -12,10 +12,11 @@ in the same run, every guarantee kept (the imported store passes ``check_integri
 integrity_check, the R-tree's rtreecheck(), the GeoPackage counts).
 
 Memory (``--memory``; issue 16's goal: the import of 1M rows under 2 GB peak): the same import again in a
-fresh child process, whose peak resident size (``ru_maxrss``) is its own, against an idle child in the same
+fresh child process, whose peak resident size (VmHWM) is its own, against an idle child in the same
 run (the interpreter, the boundaries, the taxonomy and an open store: everything but the import). The upload
 limits are raised in both children to the file's rows and size (``GEO_P4GN_MAX_ROWS``,
-``GEO_P4GN_MAX_UPLOAD_MB``), as an administrator importing a large file from the command line would.
+``GEO_P4GN_MAX_UPLOAD_MB``), as an administrator importing a large file from the command line would (and
+so are they for the timed import when ROWS is above them).
 
 Run: ``python -m bench.bench_import [ROWS] [--naive] [--profile] [--memory]`` (GEO_P4GN_BOUNDARY_MIRROR set
 when offline). ``--naive`` also measures the rows going in through the per-row GeoPackage triggers;
@@ -47,9 +48,12 @@ GOAL_PEAK_MB = 2000
 
 def child(src: str, store_path: str, run: bool) -> None:
     """In a fresh process: import ``src`` into a new store at ``store_path`` (or, without ``run``, stop
-    just before), then print the peak resident size in MB and the rows stored as JSON."""
+    just before), then print the peak resident size in MB and the rows stored as JSON.
+
+    The peak is the process's VmHWM (``/proc/self/status``), not ``ru_maxrss``: Linux carries the
+    parent's resident size at the fork over into the child's ``ru_maxrss`` across ``exec``, and the parent
+    here holds the timed run's rows."""
     import json
-    import resource
 
     from geo_p4gn.boundaries import load_boundaries
     from geo_p4gn.importers import import_file
@@ -60,7 +64,9 @@ def child(src: str, store_path: str, run: bool) -> None:
     store = open_store(store_path, boundaries=boundaries, taxonomy=taxonomy)
     created = import_file(store, src, user="bench").accepted if run else 0
     store.close()
-    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": created}))
+    status = Path("/proc/self/status").read_text()
+    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    print(json.dumps({"peak_mb": peak_kb / 1024, "rows": created}))
 
 
 def peak_memory(src: Path, folder: Path, n: int, run: bool) -> dict:
@@ -68,8 +74,8 @@ def peak_memory(src: Path, folder: Path, n: int, run: bool) -> dict:
     import json
     import subprocess
 
-    env = dict(os.environ, GEO_P4GN_MAX_ROWS=str(max(n, 1)),
-               GEO_P4GN_MAX_UPLOAD_MB=str(src.stat().st_size // 1_000_000 + 1))
+    env = dict(os.environ, GEO_P4GN_MAX_ROWS=str(max(n, 200_000)),
+               GEO_P4GN_MAX_UPLOAD_MB=str(max(50, src.stat().st_size // 1_000_000 + 1)))
     store = folder / f"memory-{'run' if run else 'idle'}.gpkg"
     proc = subprocess.run([sys.executable, "-m", "bench.bench_import", "--child", str(src), str(store),
                            "1" if run else "0"], capture_output=True, text=True, env=env, check=False)
@@ -198,16 +204,20 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
 
 
 def main(argv: list[str]) -> int:
-    from geo_p4gn.boundaries import load_boundaries
-    from geo_p4gn.importers import import_file
-    from geo_p4gn.store import open_store
-    from geo_p4gn.taxonomy import load_taxonomy
-
     args = [a for a in argv if not a.startswith("--")]
     if "--child" in argv:
         child(args[0], args[1], args[2] == "1")
         return 0
     n = int(args[0]) if args else 100_000
+    # above the default upload limits (200k rows, 50 MB) for 1M rows: raised as an administrator importing
+    # a large file from the command line would (read by geo_p4gn.settings when it is first imported)
+    os.environ.setdefault("GEO_P4GN_MAX_ROWS", str(max(n, 200_000)))
+    os.environ.setdefault("GEO_P4GN_MAX_UPLOAD_MB", str(max(50, n * 200 // 1_000_000)))  # about 130 B a row
+    from geo_p4gn.boundaries import load_boundaries
+    from geo_p4gn.importers import import_file
+    from geo_p4gn.store import open_store
+    from geo_p4gn.taxonomy import load_taxonomy  # (after the limits above)
+
     profile = "--profile" in argv
     boundaries, taxonomy = load_boundaries(), load_taxonomy()
     with tempfile.TemporaryDirectory() as tmp:
@@ -257,16 +267,17 @@ def main(argv: list[str]) -> int:
           f"{problems or 'clean'}")
     ratio = took / fl["floor"]
     print(f"import total                        {took:7.3f} s  = {ratio:.2f}x the floor")
-    print(f"goal <= {GOAL_RATIO:g}x the floor: {'met' if ratio <= GOAL_RATIO else 'NOT met'}; "
-          f"goal <= {GOAL_SECONDS:g} s: {'met' if took <= GOAL_SECONDS else 'NOT met'}"
-          + ("" if fl["floor"] <= GOAL_SECONDS else f" (the floor alone takes {fl['floor']:.1f} s here)"))
+    if n == 100_000:  # the goals in seconds are for 100k rows
+        print(f"goal <= {GOAL_RATIO:g}x the floor: {'met' if ratio <= GOAL_RATIO else 'NOT met'}; "
+              f"goal <= {GOAL_SECONDS:g} s: {'met' if took <= GOAL_SECONDS else 'NOT met'}"
+              + ("" if fl["floor"] <= GOAL_SECONDS else f" (the floor alone takes {fl['floor']:.1f} s here)"))
     print(f"import / GDAL to_file: {took / gdal:.2f}x (goal <= {GOAL_GDAL_RATIO:g}x: "
           f"{'met' if took / gdal <= GOAL_GDAL_RATIO else 'NOT met'})")
     if memory:
         idle, run = memory
         print(f"memory: import of {run['rows']} rows peaks at {run['peak_mb']:.0f} MB in its own process; the same "
               f"process without the import {idle['peak_mb']:.0f} MB (the import adds {run['peak_mb'] - idle['peak_mb']:.0f}"
-              f" MB); goal < {GOAL_PEAK_MB} MB: {'met' if run['peak_mb'] < GOAL_PEAK_MB else 'NOT met'}")
+              f" MB above it); goal < {GOAL_PEAK_MB} MB: {'met' if run['peak_mb'] < GOAL_PEAK_MB else 'NOT met'}")
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     return 0

@@ -57,7 +57,7 @@ def restore_from(backup: str | os.PathLike, target: str, *, user: str = "restore
         _after_restore(store, backup, safety, previous, user)
         return {"backup": str(backup), "target": safe_url(target), "safety_copy": str(safety) if safety else None,
                 "interventions": len(store.list(include_deleted=True)), "sites": len(store.list_sites()),
-                "audit": len(store.audit_log())}
+                "audit": len(store.audit_log(contents=False))}
 
 
 def _after_restore(store, backup: Path, safety: Path | None, previous: int, user: str) -> None:
