@@ -834,6 +834,11 @@ def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
             check = conn.execute(f"SELECT rtreecheck('rtree_{table}_geom')").fetchone()[0]
             if check != "ok":
                 problems.append(f"{table}: spatial index: {check}")
+        # every record has its create entry (as the PostGIS store checks): the audit holds every create
+        n = conn.execute("SELECT count(*) FROM interventions i WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE "
+                         "a.entity = 'intervention' AND a.entity_id = i.id AND a.action = 'create')").fetchone()[0]
+        if n:
+            problems.append(f"interventions: {n} records without a 'create' audit entry")
     except sqlite3.DatabaseError as exc:
         if not is_damaged(exc):
             raise

@@ -142,6 +142,18 @@ def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy):
     assert sorted(a["participants"] for a in afters[-600:]) == list(range(600))
 
 
+def test_integrity_check_finds_a_record_written_without_its_create_entry(store, taxonomy):
+    rec = make(taxonomy)
+    store.add(rec, user="a")
+    assert store.check_integrity() == []
+    other, cast = "0b3c2c61-7d0e-4f6c-9a55-3c6f0f1d2e4a", "CAST({} AS uuid)" if store._PH == "%s" else "{}"
+    cols = ("date, type_key, actor_key, organisation, kelurahan_code, created_by, created_at, updated_by, "
+            "updated_at, version, content_hash, created_hash")
+    store._conn().execute(f"INSERT INTO interventions (geom, id, {cols}) SELECT geom, {cast.format(store._PH)}, "
+                          f"{cols} FROM interventions", (other,))  # around the store: no audit entry
+    assert "interventions: 1 records without a 'create' audit entry" in store.check_integrity()
+
+
 def test_soft_delete_and_restore(store, taxonomy):
     rec = make(taxonomy)
     store.add(rec, user="a")
