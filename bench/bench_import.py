@@ -190,7 +190,8 @@ def floor(store_path: Path, lon: np.ndarray, lat: np.ndarray, ids: list[str], bo
     t_commit = time.perf_counter()
     conn.execute("COMMIT")
     t3 = time.perf_counter()
-    problems = store.check_integrity()
+    # the floor writes no audit entries (the import does): only that may be missing
+    problems = [p for p in store.check_integrity() if "without a 'create' audit entry" not in p]
     store.close()
     if problems:
         msg = f"the floor's store is not sound: {problems}"
@@ -263,7 +264,7 @@ def main(argv: list[str]) -> int:
     for k, v in stages.items():
         print(f"import {k:<28} {v:7.3f} s")
     print(f"GDAL to_file of the same rows (baseline)   {gdal:7.3f} s")
-    print(f"imported store's integrity check (integrity_check, rtreecheck, counts): "
+    print(f"imported store's integrity check (integrity_check, rtreecheck, counts, create entries): "
           f"{problems or 'clean'}")
     ratio = took / fl["floor"]
     print(f"import total                        {took:7.3f} s  = {ratio:.2f}x the floor")
