@@ -55,6 +55,8 @@ from .elements import LayerSwitch, Map, Raw, SafeElement, TileLayer, static_text
 PRECISION = 5
 #: Highest zoom of every map (a MarkerCluster or a tile-less map needs one).
 MAX_ZOOM = 19
+#: The map's text size in px (support.css's ``.leaflet-container``): the scale bar and the attribution.
+MAP_FONT_PX = 13
 #: Initial view: mainland DKI Jakarta (Kepulauan Seribu stays on the map, one zoom-out away).
 MAINLAND_BOUNDS = ((-6.38, 106.68), (-6.08, 106.98))
 
@@ -754,8 +756,10 @@ def base_map(*, tiles: str | None = None, attribution: str | None = None, height
     """
     tiles = settings.tiles if tiles is None else tiles
     attribution = settings.tiles_attribution if attribution is None else attribution
-    m = Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True,
-                   location=[-6.2, 106.83], zoom_start=11, zoom_snap=0.25, zoom_delta=0.5)
+    # font_size: folium writes ``.leaflet-container { font-size: 1rem }`` (16 px) into the map's own style,
+    # after the support stylesheet; the scale bar and the attribution inherit it
+    m = Map(tiles=None, max_zoom=MAX_ZOOM, min_zoom=8, height=height, control_scale=True, font_size=f"{MAP_FONT_PX}px",
+            location=[-6.2, 106.83], zoom_start=11, zoom_snap=0.25, zoom_delta=0.5)
     # folium gives max_zoom only to a tile layer: with none, the map itself needs it (Leaflet.markercluster
     # throws "Map has no maxZoom specified" otherwise)
     m.options["max_zoom"] = MAX_ZOOM

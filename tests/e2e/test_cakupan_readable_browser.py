@@ -26,6 +26,7 @@ import pytest
 import shapely
 
 from geo_p4gn.records import validate_record
+from geo_p4gn.render.maps import MAP_FONT_PX
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
 from tests.conftest import ROOT
@@ -200,6 +201,11 @@ def test_map_legend_matrix_and_tables_are_readable(app, browser, viewport, tmp_p
     legend.locator(".gp-legend-title").click()
     assert not legend.locator(".gp-legend-items").is_visible()
     legend.locator(".gp-legend-title").click()
+
+    # -- the scale bar and the attribution at the map's text size, not folium's 1rem (16 px) ---------------------
+    sizes = frame.locator(".leaflet-control-scale-line, .leaflet-control-attribution").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).fontSize)")
+    assert sizes and set(sizes) == {f"{MAP_FONT_PX}px"}, sizes
 
     # -- cluster bubbles: neutral, no legend colour ------------------------------------------------------------
     cluster = frame.locator(".marker-cluster div").first
