@@ -64,6 +64,8 @@ _REFRESH_SHARE = 0.05
 #: and :meth:`SqlStoreLogic.audit_log` put it back in the entry they return, and the hash proves it. A copy
 #: of every new record made the audit 44 of a 100k-row import's 122 MB and about a third of its time (issue 16).
 COMPACT_CREATE = '{"created_hash"'
+#: Above this many such entries still at version 1, their content is found by one read of every record.
+_EXPAND_READ_ALL = 5000
 
 
 def utcnow() -> str:
@@ -320,7 +322,7 @@ class SqlStoreLogic:
                 content.setdefault(str(r[2]), r[6])
         rest = [rid for rid in ids if rid not in content]
         # still at version 1: the stored row is the content at creation (many: one read of every record)
-        parts = ([rest[k:k + _CHUNK] for k in range(0, len(rest), _CHUNK)] if len(rest) <= 10 * _CHUNK
+        parts = ([rest[k:k + _CHUNK] for k in range(0, len(rest), _CHUNK)] if len(rest) <= _EXPAND_READ_ALL
                  else [None])
         for part in parts:
             stored = self._select_records(cur, part, include_deleted=True)

@@ -109,7 +109,9 @@ def _stored_afters(store, rec_id):
         return [None if a is None else json.loads(a) if isinstance(a, str) else a for (a,) in cur.fetchall()]
 
 
-def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy):
+def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy, monkeypatch):
+    from geo_p4gn.store import _logic
+
     rec, other = make(taxonomy, notes='tanda "kutip" dan \\ garis'), make(taxonomy, organisation="Lain")
     store.add_many([rec, other], user="petugas1")
     stored = store.get(rec.id)
@@ -134,12 +136,15 @@ def test_a_create_is_audited_compactly_and_read_back_whole(store, taxonomy):
     assert json.loads(hist["after"][0]) == json.loads(hist["before"][1]) == whole
     assert [v.participants for v in store.versions(rec.id)] == [40, 7, 7]
     assert store.versions(rec.id)[0].notes == rec.notes
-    # a long log (more creates than one IN list) is filled in the same way
+    # a long log (more creates than one IN list; then more than are looked up by id) is filled in the same way
     store.add_many([make(taxonomy, participants=i) for i in range(600)], user="b")
-    log = store.audit_log(entity="intervention")
-    afters = [json.loads(a) for a in log["after"]]
-    assert len(afters) == 604 and all("id" in a and "geometry" in a for a in afters)
-    assert sorted(a["participants"] for a in afters[-600:]) == list(range(600))
+    for read_all in (5000, 100):
+        monkeypatch.setattr(_logic, "_EXPAND_READ_ALL", read_all)
+        log = store.audit_log(entity="intervention")
+        afters = [json.loads(a) for a in log["after"]]
+        assert len(afters) == 604 and all("id" in a and "geometry" in a for a in afters)
+        assert sorted(a["participants"] for a in afters[-600:]) == list(range(600))
+        assert afters[0] == whole and log["entity_id"].tolist()[-600:] == [a["id"] for a in afters[-600:]]
 
 
 def test_integrity_check_finds_a_record_written_without_its_create_entry(store, taxonomy):
