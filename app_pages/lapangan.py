@@ -61,7 +61,9 @@ if is_admin:
     except P4gnError as exc:
         error(ctx, exc)
 who = st.selectbox(_t("for_user", lang), names, key="lap_user") if len(names) > 1 else names[0]
-with_token = st.checkbox(_t("with_token", lang), value=ctx.mode != "local", key="lap_with_token")
+# without a password (OIDC), or on plain http (Collect then answers Digest only, which takes a token)
+with_token = st.checkbox(_t("with_token", lang), value=ctx.mode != "local" or server_url.startswith("http://"),
+                         key="lap_with_token")
 if st.button(_t("show_qr", lang), key="lap_qr"):
     try:
         secret = tokens.issue(ctx.user, who, label="ODK Collect")[0] if with_token else None

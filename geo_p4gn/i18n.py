@@ -450,9 +450,11 @@ _LAPANGAN: dict[str, tuple[str, str]] = {
                   "This link holds your personal token: do not share it."),
     "odk": ("ODK Collect / KoboCollect", "ODK Collect / KoboCollect"),
     "odk_help": (("Alamat server di ODK Collect: {url} (pengguna dan kata sandi akun geo_p4gn). Atau pindai "
-                 "kode QR ini di Collect: Pengaturan proyek > Pindai QR."),
+                 "kode QR ini di Collect: Pengaturan proyek > Pindai QR. Pada alamat http:// (tanpa HTTPS) "
+                 "Collect tidak mengirim kata sandi akun: gunakan kode QR dengan token."),
                  ("Server URL in ODK Collect: {url} (the geo_p4gn account's user and password). Or scan this "
-                 "QR code in Collect: Project settings > Scan QR.")),
+                 "QR code in Collect: Project settings > Scan QR. On an http:// address (no HTTPS) Collect "
+                 "does not send an account password: use the QR code with a token.")),
     "for_user": ("Untuk pengguna", "For user"),
     "with_token": ("Sertakan token baru sebagai kata sandi", "Include a new token as the password"),
     "show_qr": ("Tampilkan kode QR", "Show the QR code"),

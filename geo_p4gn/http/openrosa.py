@@ -1,9 +1,11 @@
 """OpenRosa 1.0 for ODK Collect and KoboCollect: form list, form download, submissions.
 
 ODK Collect's server URL is the app's address followed by ``/openrosa``; Collect then asks
-``/openrosa/formList`` and sends to ``/openrosa/submission``. Every request needs Basic auth (over HTTPS:
-the reverse proxy's) with a geo_p4gn account: its password, or a capture token issued to it as the password
-(for OIDC installations, whose accounts have no password). Roles are the services' as everywhere.
+``/openrosa/formList`` and sends to ``/openrosa/submission``. Every request needs credentials of a
+geo_p4gn account. Basic auth (Collect sends it over HTTPS only: the reverse proxy's): the account's password,
+or a capture token issued to it as the password (for OIDC installations, whose accounts have no password).
+Digest auth (what Collect answers over plain HTTP, :mod:`geo_p4gn.http.digest`): a capture token as the
+password. A 401 offers both challenges, Digest first. Roles are the services' as everywhere.
 
 Submissions (OpenRosa Form Submission API): ``HEAD /submission`` answers 204 with
 ``X-OpenRosa-Accept-Content-Length``; ``POST /submission`` takes ``multipart/form-data`` with the instance
@@ -27,12 +29,14 @@ from starlette.routing import Route
 
 from .. import services, xform
 from .._errors import ConflictError, P4gnError, PermissionDenied
+from ..services import tokens
+from .digest import StaleNonce
 from .server import Server
 
 #: Largest submission accepted (bytes): an instance of this form is about 1 KB.
 MAX_SUBMISSION = 1_000_000
 _NS_RESPONSE = "http://openrosa.org/http/response"
-_REALM = 'Basic realm="geo_p4gn", charset="UTF-8"'
+_BASIC = f'Basic realm="{tokens.REALM}", charset="UTF-8"'
 
 
 def _headers(extra: dict | None = None) -> dict[str, str]:
@@ -52,18 +56,24 @@ def message(text: str, status: int, nature: str = "", extra: dict | None = None)
                 "</OpenRosaResponse>", status, extra)
 
 
-def _challenge(text: str) -> Response:
-    return message(text, 401, "error", {"WWW-Authenticate": _REALM})
+def _challenge(server: Server, text: str, *, stale: bool = False) -> Response:
+    response = message(text, 401, "error", {"WWW-Authenticate": server.digest_auth.challenge(stale=stale)})
+    response.headers.append("WWW-Authenticate", _BASIC)
+    return response
 
 
 async def _user(server: Server, request: Request):
     header = request.headers.get("authorization")
     if not header:
-        return None, _challenge("sign in with your geo_p4gn account")
+        return None, _challenge(server, "sign in with your geo_p4gn account")
     try:
+        if header[:7].lower() == "digest ":
+            return await run_in_threadpool(server.digest, header, request.method, request.url.path), None
         return await run_in_threadpool(server.basic, header), None
+    except StaleNonce as exc:
+        return None, _challenge(server, str(exc), stale=True)
     except PermissionDenied as exc:
-        return None, _challenge(str(exc))
+        return None, _challenge(server, str(exc))
     except P4gnError as exc:
         return None, message(str(exc), 500, "error")
 

@@ -22,6 +22,7 @@ from ..identity import SINGLE_USER, User
 from ..services import tokens
 from ..store import open_store
 from ..taxonomy import load_taxonomy, taxonomy_path
+from .digest import DigestAuth
 
 
 class Server:
@@ -36,6 +37,7 @@ class Server:
         self._tax_stamp: tuple | None = None
         self._forms: dict[str, xform.Form] = {}
         self._geo: tuple[str, bytes] | None = None
+        self.digest_auth = DigestAuth()
 
     # -- the store ---------------------------------------------------------------------------------
     @property
@@ -141,6 +143,14 @@ class Server:
         if self.mode() != "local":
             raise PermissionDenied("this installation has no local passwords: use a capture token as the password")
         return auth.verify_password(name, password, path=self.users_path)
+
+    def digest(self, header: str, method: str, path: str) -> User:
+        """The user of an ``Authorization: Digest`` header (ODK Collect over plain HTTP): a capture token
+        issued to that account (:mod:`geo_p4gn.http.digest`)."""
+        def verify(name, answers):
+            return tokens.verify_digest(name, answers, path=self.tokens_path, users_path=self.users_path)
+
+        return self.digest_auth.user(header, method, path, verify)
 
     def sign_in(self, name: str, password: str) -> User:
         """The capture page's own sign-in: a local account's password (the single-user mode needs none)."""

@@ -2,8 +2,9 @@
 
 A token is issued to a signed-in user (the app's "Perangkat lapangan" page, or the capture page's own
 sign-in with a local account) and stands for that user on requests that cannot carry a Streamlit session:
-the capture page's sends (``Authorization: Bearer ...``) and ODK Collect's Basic auth (the token as the
-password). Only a SHA-256 of each token is kept, in a JSON file beside the users file (mode 0600, replaced
+the capture page's sends (``Authorization: Bearer ...``) and ODK Collect's Basic or Digest auth (the token
+as the password; Collect uses Digest over plain HTTP, see :mod:`geo_p4gn.http.digest`). Only a SHA-256 of
+each token is kept, and for Digest its HA1 (``MD5(user:realm:token)``, safe for a 256-bit random secret), in a JSON file beside the users file (mode 0600, replaced
 atomically under a lock). The role is never stored with a token: it is looked up in the users file on every
 request (:func:`geo_p4gn.auth.role_for`), so a demoted or removed user's tokens follow at once.
 
@@ -20,7 +21,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .. import auth, settings
@@ -34,6 +35,8 @@ tokens_path: Path = settings.capture_tokens_path
 token_days: int = settings.capture_token_days
 #: Every token starts with this, so that a token is told apart from a password.
 PREFIX = "gp4_"
+#: The realm of the OpenRosa HTTP authentication: part of each token's Digest HA1, so it never changes.
+REALM = "geo_p4gn"
 _REFUSED = "unknown, expired or revoked capture token: sign in again to get a new one"
 
 
@@ -55,6 +58,11 @@ def _path(path) -> Path:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def digest_ha1(user: str, secret: str) -> str:
+    """HTTP Digest's HA1 (RFC 7616, MD5): what the server needs to check a Digest answer made with ``secret``."""
+    return hashlib.md5(f"{user}:{REALM}:{secret}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _load(p: Path) -> dict[str, dict]:
@@ -102,7 +110,7 @@ def issue(caller: User, for_name: str | None = None, *, label: str = "", days: i
     token = PREFIX + secrets.token_urlsafe(32)
     entry = {"user": target.name, "issued_at": now.isoformat(timespec="seconds"),
              "expires_at": (now + dt.timedelta(days=days)).isoformat(timespec="seconds"),
-             "issued_by": caller.name, "label": label}
+             "issued_by": caller.name, "label": label, "ha1": digest_ha1(target.name, token)}
     digest = _hash(token)
     p = _path(path)
     with _editing(p) as tokens:
@@ -127,6 +135,24 @@ def verify(token: str, *, path=None, users_path=None, now: dt.datetime | None = 
     for d, e in _load(_path(path)).items():  # compare every digest in constant time
         if hmac.compare_digest(d, digest):
             entry = e
+    return _user_of(entry, now, users_path)
+
+
+def verify_digest(user: str, answers: Callable[[str], bool], *, path=None, users_path=None,
+                  now: dt.datetime | None = None) -> User:
+    """The user of an HTTP Digest answer: ``answers(ha1)`` says whether the client's answer was made from that
+    HA1, and it is asked for every token issued to ``user`` (the name exactly as the token was issued for).
+    Tokens issued before Digest was supported have no HA1: they still work as a Basic password."""
+    entry = None
+    for e in _load(_path(path)).values():
+        ha1 = e.get("ha1")
+        if isinstance(ha1, str) and str(e.get("user", "")) == user and answers(ha1):
+            entry = e
+    return _user_of(entry, now, users_path)
+
+
+def _user_of(entry: dict | None, now: dt.datetime | None, users_path) -> User:
+    """The user a token's entry stands for now; PermissionDenied when there is none or it has expired."""
     now = now or dt.datetime.now(dt.UTC)
     if entry is None or str(entry.get("expires_at", "")) <= now.isoformat(timespec="seconds"):
         raise PermissionDenied(_REFUSED)

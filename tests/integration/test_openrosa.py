@@ -102,7 +102,7 @@ def fixture(name: str) -> bytes:
 # -- form list and download ----------------------------------------------------------------------------
 def test_form_list_and_download_as_collect_asks(server):
     r = requests.get(f"{server['base']}/formList", headers=collect_headers(None), timeout=30)
-    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert r.status_code == 401 and 'Basic realm="geo_p4gn", charset="UTF-8"' in _challenges(r)
     r = requests.get(f"{server['base']}/formList", headers=collect_headers(), timeout=30)
     assert r.status_code == 200 and r.headers["X-OpenRosa-Version"] == "1.0"
     assert r.headers["Content-Type"].startswith("text/xml")
@@ -312,3 +312,64 @@ def test_a_kobo_export_of_the_form_imports_and_matches_the_openrosa_records(serv
         assert report.summary()["accepted"] == 2, report.summary()
         got = {r.id: r.kelurahan_code for r in other.list().itertuples()}
     assert got == {GPS_ID: "31.74.02.1006", KEL_ID: "31.73.01.1004"}
+
+
+# -- Digest: what Collect answers over plain HTTP --------------------------------------------------------
+def _challenges(r: requests.Response) -> list[str]:
+    return [v.strip() for v in r.raw.headers.get_all("WWW-Authenticate")]
+
+
+def test_a_401_offers_digest_first_then_basic(server):
+    r = requests.head(f"{server['base']}/submission", headers=collect_headers(user=None), timeout=30)
+    assert r.status_code == 401
+    digest, basic = _challenges(r)
+    assert digest.startswith('Digest realm="geo_p4gn", qop="auth", algorithm=MD5, nonce="')
+    assert basic == 'Basic realm="geo_p4gn", charset="UTF-8"'
+
+
+def test_digest_with_a_capture_token_lists_downloads_and_submits(server):
+    from requests.auth import HTTPDigestAuth
+
+    token, _ = tokens.issue(User("ani", "petugas"), path=server["tokens"])
+    with requests.Session() as s:  # a session keeps the nonce and counts nc up, as Collect does
+        s.auth = HTTPDigestAuth("ani", token)
+        headers = collect_headers(user=None)
+        r = s.get(f"{server['base']}/formList", headers=headers, timeout=30)
+        assert r.status_code == 200 and b"<formID>geo_p4gn_intervensi</formID>" in r.content
+        assert r.request.headers["Authorization"].startswith('Digest username="ani", realm="geo_p4gn"')
+        assert s.head(f"{server['base']}/submission", headers=headers, timeout=30).status_code == 204
+        xml = fixture("gps.xml").replace(GPS_ID.encode(), b"44444444-2222-4333-8444-555555555555")
+        files = {"xml_submission_file": ("instance.xml", xml, "text/xml")}
+        r = s.post(f"{server['base']}/submission", files=files, headers=headers, timeout=30)
+        assert r.status_code == 201, message(r)
+    assert records(server)["44444444-2222-4333-8444-555555555555"].created_by == "ani"
+    # the password of the account is not a Digest secret (it is kept only as a slow hash)
+    r = requests.get(f"{server['base']}/formList", auth=HTTPDigestAuth("ani", PASSWORD), timeout=30)
+    assert r.status_code == 401 and "unknown, expired or revoked capture token" in message(r)
+    # another user's name with ani's token
+    r = requests.get(f"{server['base']}/formList", auth=HTTPDigestAuth("budi", token), timeout=30)
+    assert r.status_code == 401
+
+
+def test_a_digest_answer_is_refused_when_replayed_for_another_path_or_stale(server, monkeypatch):
+    from requests.auth import HTTPDigestAuth
+
+    from geo_p4gn.http import digest as digest_mod
+
+    token, _ = tokens.issue(User("ani", "petugas"), path=server["tokens"])
+    url = f"{server['base']}/formList"
+    r = requests.get(url, auth=HTTPDigestAuth("ani", token), timeout=30)
+    assert r.status_code == 200
+    answer = r.request.headers["Authorization"]
+    again = requests.get(url, headers={"Authorization": answer}, timeout=30)  # the same nc again
+    assert again.status_code == 401 and "replay" in message(again)
+    other = requests.head(f"{server['base']}/submission", headers={"Authorization": answer.replace("nc=00000001",
+                                                                                                   "nc=00000002")},
+                          timeout=30)
+    assert other.status_code == 401  # its uri is /formList (and the response no longer matches)
+    forged = requests.get(url, headers={"Authorization": answer.replace('nonce="', 'nonce="1')}, timeout=30)
+    assert forged.status_code == 401 and "stale=true" in _challenges(forged)[0]
+    # a nonce older than NONCE_SECONDS: a new challenge marked stale, which the client answers by itself
+    monkeypatch.setattr(digest_mod, "NONCE_SECONDS", -1)
+    r = requests.get(url, headers={"Authorization": answer.replace("nc=00000001", "nc=00000003")}, timeout=30)
+    assert r.status_code == 401 and "expired" in message(r) and _challenges(r)[0].endswith("stale=true")
