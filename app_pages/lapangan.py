@@ -20,6 +20,7 @@ from geo_p4gn import services, xform
 from geo_p4gn._errors import P4gnError
 from geo_p4gn.i18n import t
 from geo_p4gn.services import tokens
+from geo_p4gn_app import views
 from geo_p4gn_app.collect import collect_settings, qr_png
 from geo_p4gn_app.session import current, error
 from geo_p4gn_app.text import md
@@ -89,7 +90,12 @@ active = tokens.list_tokens(ctx.user)
 if not active:
     st.caption(_t("none", lang))
 else:
-    st.dataframe(pd.DataFrame([vars(i) for i in active]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame({
+        _t("col_token", lang): [i.token_id for i in active], _t("col_user", lang): [i.user for i in active],
+        _t("col_issued", lang): [views.datetime_text(i.issued_at) for i in active],
+        _t("col_expires", lang): [views.datetime_text(i.expires_at) for i in active],
+        _t("col_by", lang): [i.issued_by for i in active], _t("col_label", lang): [i.label for i in active],
+    }), hide_index=True, width="stretch")
     pick = st.selectbox(_t("revoke", lang), [i.token_id for i in active], key="lap_revoke_id",
                         format_func=lambda tid: next(f"{i.user} · {i.label} · {i.expires_at[:10]} · {tid}"
                                                      for i in active if i.token_id == tid))

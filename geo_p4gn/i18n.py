@@ -466,6 +466,12 @@ _LAPANGAN: dict[str, tuple[str, str]] = {
     "revoke_user": ("Cabut semua token pengguna ini", "Revoke all of this user's tokens"),
     "revoked": ("{n} token dicabut", "{n} token(s) revoked"),
     "none": ("Tidak ada token aktif.", "No active tokens."),
+    "col_token": ("Token", "Token"),
+    "col_user": ("Pengguna", "User"),
+    "col_issued": ("Dibuat (WIB)", "Issued (WIB)"),
+    "col_expires": ("Berlaku sampai (WIB)", "Valid until (WIB)"),
+    "col_by": ("Dibuat oleh", "Issued by"),
+    "col_label": ("Keterangan", "Label"),
 }
 
 # -- image.*: the PNG map (geo_p4gn.render.image) ---------------------------------------------------

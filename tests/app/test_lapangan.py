@@ -30,6 +30,10 @@ def test_link_and_qr_issue_tokens_that_can_be_revoked(app_env, tokens_path):
     at.button(key="lap_qr").click().run()
     assert not at.exception
     assert len(tokens.list_tokens(identity.SINGLE_USER)) == 2
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Token", "Pengguna", "Dibuat (WIB)", "Berlaku sampai (WIB)", "Dibuat oleh",
+                                   "Keterangan"]
+    assert table["Berlaku sampai (WIB)"].str.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d WIB").all()
     at.button(key="lap_revoke_user").click().run()
     assert not at.exception
     assert tokens.list_tokens(identity.SINGLE_USER) == []
