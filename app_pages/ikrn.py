@@ -35,6 +35,7 @@ def main(ctx: Context) -> None:
     wide = hist.pivot_table(index=["kelurahan_code", "name"], columns="year", values="category", aggfunc="first")
     wide = wide.map(lambda k: views.ikrn_label(k, ctx.lang) if isinstance(k, str) else "-")  # "-": not surveyed
     wide.columns = [str(c) for c in wide.columns]  # years as column names
+    wide.index = wide.index.set_names([ctx.t("col_code"), ctx.t("col_kelurahan")])
     st.dataframe(wide.reset_index(), hide_index=True)
 
     st.subheader(ctx.t("ikrn.before_after"))
@@ -53,7 +54,16 @@ def main(ctx: Context) -> None:
     for col in ("grade_before", "grade_after"):
         shown[col] = shown[col].map(lambda k: views.ikrn_label(k, ctx.lang))
     shown["change"] = shown["change"].map(lambda c: ctx.t(f"ikrn.{c}"))
-    st.dataframe(shown, hide_index=True)
+    for col, label in (("types", views.type_label), ("actors", views.actor_label)):
+        shown[col] = shown[col].map(lambda keys, label=label: ", ".join(label(k, ctx.lang) for k in keys.split(",")
+                                                                          if k))
+    st.dataframe(shown.rename(columns={
+        "kelurahan_code": ctx.t("col_code"), "name": ctx.t("col_kelurahan"),
+        "grade_before": ctx.t("ikrn.col_grade", year=int(year)), "grade_after": ctx.t("ikrn.col_grade", year=int(year) + 1),
+        "change": ctx.t("ikrn.col_change"), "interventions": ctx.t("col_interventions"),
+        "types_done": ctx.t("ikrn.col_types_done"), "types": ctx.t("col_types"),
+        "actors_done": ctx.t("ikrn.col_actors_done"), "actors": ctx.t("col_actors"),
+        "organisations": ctx.t("ikrn.col_orgs")}), hide_index=True)
 
 
 main(current())
