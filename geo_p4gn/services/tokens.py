@@ -5,8 +5,9 @@ sign-in with a local account) and stands for that user on requests that cannot c
 the capture page's sends (``Authorization: Bearer ...``) and ODK Collect's Basic or Digest auth (the token
 as the password; Collect uses Digest over plain HTTP, see :mod:`geo_p4gn.http.digest`). Only a SHA-256 of
 each token is kept, and for Digest its HA1 (``MD5(user:realm:token)``, safe for a 256-bit random secret),
-in a JSON file beside the users file (mode 0600, replaced atomically under a lock). The role is never stored with a token: it is looked up in the users file on every
-request (:func:`geo_p4gn.auth.role_for`), so a demoted or removed user's tokens follow at once.
+in a JSON file beside the users file (mode 0600, replaced atomically under a lock). The role is never
+stored with a token: it is looked up in the users file on every request (:func:`geo_p4gn.auth.role_for`),
+so a demoted or removed user's tokens follow at once.
 
 Settings: ``GEO_P4GN_TOKENS`` (the token file) and ``GEO_P4GN_TOKEN_DAYS`` (a token's lifetime), read in
 :mod:`geo_p4gn.settings`.
