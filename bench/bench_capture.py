@@ -24,12 +24,10 @@ Run: ``python bench/bench_capture.py [--repeat 3] [--kbps 400] [--latency 400]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.app_server import running_app  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -45,13 +44,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(tmp: Path) -> tuple[subprocess.Popen, str]:
+@contextlib.contextmanager
+def started_app(tmp: Path):
+    """The app on a new seeded store, its caches warmed; yields its base URL."""
     from geo_p4gn.boundaries import load_boundaries
     from geo_p4gn.seed import seed_store
     from geo_p4gn.store import open_store
@@ -60,36 +55,19 @@ def start_app(tmp: Path) -> tuple[subprocess.Popen, str]:
     store = tmp / "p4gn.gpkg"
     with open_store(store, boundaries=load_boundaries(), taxonomy=load_taxonomy()) as s:
         seed_store(s)
-    port = _free_port()
-    env = dict(os.environ, GEO_P4GN_STORE=str(store), GEO_P4GN_USERS=str(tmp / "users.toml"),
-               GEO_P4GN_TOKENS=str(tmp / "tokens.json"), GEO_P4GN_TILES="")
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the app did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    # warm the server's caches (store, shapes, form) so that the browser's numbers are the link's
-    req = urllib.request.Request(f"{base}/api/capture/token", data=b"{}", method="POST")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        token = json.load(r)["token"]
-    cfg = urllib.request.Request(f"{base}/api/capture/config", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(cfg, timeout=60) as r:
-        geo = json.load(r)["geometry_url"]
-    urllib.request.urlopen(f"{base}{geo}", timeout=60).read()
-    urllib.request.urlopen(f"{base}/catat", timeout=60).read()
-    return proc, base
+    env = {"GEO_P4GN_STORE": str(store), "GEO_P4GN_USERS": str(tmp / "users.toml"),
+           "GEO_P4GN_TOKENS": str(tmp / "tokens.json"), "GEO_P4GN_TILES": ""}
+    with running_app(tmp, env) as base:
+        # warm the server's caches (store, shapes, form) so that the browser's numbers are the link's
+        req = urllib.request.Request(f"{base}/api/capture/token", data=b"{}", method="POST")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            token = json.load(r)["token"]
+        cfg = urllib.request.Request(f"{base}/api/capture/config", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(cfg, timeout=60) as r:
+            geo = json.load(r)["geometry_url"]
+        urllib.request.urlopen(f"{base}{geo}", timeout=60).read()
+        urllib.request.urlopen(f"{base}/catat", timeout=60).read()
+        yield base
 
 
 def _token(base: str) -> str:
@@ -191,17 +169,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="geo-p4gn-bench-capture-") as tmp:
-        proc, base = start_app(Path(tmp))
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                runs = [capture_run(browser, base, args.kbps, args.latency) for _ in range(args.repeat)]
-                base_run = None if args.no_baseline else baseline_run(browser, base, args.kbps, args.latency)
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    with (tempfile.TemporaryDirectory(prefix="geo-p4gn-bench-capture-") as tmp,
+          started_app(Path(tmp)) as base, sync_playwright() as p):
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        runs = [capture_run(browser, base, args.kbps, args.latency) for _ in range(args.repeat)]
+        base_run = None if args.no_baseline else baseline_run(browser, base, args.kbps, args.latency)
+        browser.close()
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"link: {args.kbps} kbps, {args.latency} ms latency (CDP emulation); {args.repeat} runs, medians")
     print(f"capture page, cold first load: {med['cold_s']:.2f} s, {med['cold_kb']:.0f} KB, "

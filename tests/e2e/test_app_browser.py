@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,7 +26,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from geo_p4gn.filters import Filters
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
-from tests.conftest import CHROMIUM_ARGS, ROOT
+from tests.app_server import running_app
+from tests.conftest import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -42,49 +38,15 @@ ORG = "Karang Taruna E2E <b>&</b>"
 _PROBE = re.compile(r"^http://127\.0\.0\.1:\d+/[a-z]+/_stcore/(health|host-config)$")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def app_server(tmp_path, boundaries, taxonomy):
     """``streamlit run app.py`` on a free loopback port, on a new seeded store, in the single-user mode."""
     store_path = tmp_path / "p4gn.gpkg"
     with open_store(store_path, boundaries=boundaries, taxonomy=taxonomy) as store:
         seed_store(store)
-    port = _free_port()
-    env = dict(os.environ, GEO_P4GN_STORE=str(store_path), GEO_P4GN_USERS=str(tmp_path / "users.toml"),
-               GEO_P4GN_TILES="")
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    env = {"GEO_P4GN_STORE": str(store_path), "GEO_P4GN_USERS": str(tmp_path / "users.toml"), "GEO_P4GN_TILES": ""}
+    with running_app(tmp_path, env) as base:
         yield base, store_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 class Watch:

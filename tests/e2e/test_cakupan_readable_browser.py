@@ -14,10 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -29,8 +25,8 @@ from geo_p4gn.records import validate_record
 from geo_p4gn.render.maps import MAP_FONT_PX
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
-from tests.conftest import ROOT
-from tests.e2e.test_app_browser import MAP, Watch, _free_port, browser, pick, settle
+from tests.app_server import running_app
+from tests.e2e.test_app_browser import MAP, Watch, browser, pick, settle
 
 __all__ = ["browser"]  # the fixture, imported for this module's tests
 
@@ -70,37 +66,9 @@ def app(tmp_path_factory, boundaries, taxonomy):
     with open_store(store_path, boundaries=boundaries, taxonomy=taxonomy) as store:
         seed_store(store)
         store.add_many(_test_records(store, today), user="e2e")
-    port = _free_port()
-    env = dict(os.environ, GEO_P4GN_STORE=str(store_path), GEO_P4GN_USERS=str(tmp / "users.toml"),
-               GEO_P4GN_TILES="")
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    env = {"GEO_P4GN_STORE": str(store_path), "GEO_P4GN_USERS": str(tmp / "users.toml"), "GEO_P4GN_TILES": ""}
+    with running_app(tmp, env) as base:
         yield base, today
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _shots(tmp_path) -> Path:

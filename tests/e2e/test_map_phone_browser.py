@@ -8,24 +8,20 @@ downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import math
-import os
 import re
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
-from tests.conftest import ROOT
-from tests.e2e.test_app_browser import MAP, Watch, _free_port, browser, choose, map_frame, settle, wait_map
+from tests.app_server import running_app
+from tests.e2e.test_app_browser import MAP, Watch, browser, choose, map_frame, settle, wait_map
 
 __all__ = ["browser"]  # the fixture, imported for this module's tests
 
@@ -91,51 +87,19 @@ def make_pmtiles(path, zooms=range(6, 15)):
     return path
 
 
-def _serve(tmp_path, boundaries, taxonomy, **env_extra):
-    store_path = tmp_path / "p4gn.gpkg"
-    with open_store(store_path, boundaries=boundaries, taxonomy=taxonomy) as store:
-        seed_store(store)
-    port = _free_port()
-    env = dict(os.environ, GEO_P4GN_STORE=str(store_path), GEO_P4GN_USERS=str(tmp_path / "users.toml"),
-               GEO_P4GN_TILES="", **env_extra)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed by the caller
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    return base, store_path, proc, log
-
-
 @pytest.fixture
 def serve(tmp_path, boundaries, taxonomy):
-    started = []
+    """Start the app on a new seeded store with extra settings; every one started is stopped at the end."""
+    with contextlib.ExitStack() as started:
+        def start(**env_extra):
+            store_path = tmp_path / "p4gn.gpkg"
+            with open_store(store_path, boundaries=boundaries, taxonomy=taxonomy) as store:
+                seed_store(store)
+            env = {"GEO_P4GN_STORE": str(store_path), "GEO_P4GN_USERS": str(tmp_path / "users.toml"),
+                   "GEO_P4GN_TILES": "", **env_extra}
+            return started.enter_context(running_app(tmp_path, env)), store_path
 
-    def start(**env):
-        base, store_path, proc, log = _serve(tmp_path, boundaries, taxonomy, **env)
-        started.append((proc, log))
-        return base, store_path
-
-    yield start
-    for proc, log in started:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        yield start
 
 
 def _page(browser, width=390, height=844, **kw):
