@@ -8,21 +8,17 @@ is under way (its answer lost): after a restart nothing is lost and nothing is s
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from geo_p4gn import auth
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
-from tests.conftest import CHROMIUM_ARGS, ROOT
+from tests.app_server import free_port, start_app, stop_app
+from tests.conftest import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -33,43 +29,20 @@ GPS = (106.8272, -6.1754, 15.0)  # lon, lat, accuracy (m): Monas
 SITE = "kampung-ambon"  # seeded at a point of 31.73.01.1004
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class App:
     """``streamlit run app.py`` on a loopback port; restartable on the same port and store."""
 
     def __init__(self, tmp_path):
         self.tmp = tmp_path
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.store = tmp_path / "p4gn.gpkg"
-        self.env = dict(os.environ, GEO_P4GN_STORE=str(self.store), GEO_P4GN_USERS=str(tmp_path / "users.toml"),
-                        GEO_P4GN_TOKENS=str(tmp_path / "tokens.json"), GEO_P4GN_TILES="")
+        self.env = {"GEO_P4GN_STORE": str(self.store), "GEO_P4GN_USERS": str(tmp_path / "users.toml"),
+                    "GEO_P4GN_TOKENS": str(tmp_path / "tokens.json"), "GEO_P4GN_TILES": ""}
         self.proc = None
 
     def start(self):
-        log = open(self.tmp / "streamlit.log", "a")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(self.port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.proc.log = log
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {(self.tmp / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+        self.proc, _ = start_app(self.tmp, self.env, port=self.port)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -78,12 +51,7 @@ class App:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc.log.close()
+            stop_app(self.proc)
 
     def records(self):
         with open_store(self.store) as store:
