@@ -126,16 +126,21 @@ def fills(frame) -> list[str]:
     return frame.locator("path.leaflet-interactive").evaluate_all("els => els.map(e => e.getAttribute('fill'))")
 
 
-def choose(page, label: str, option: str, *, new: bool = False):
+def open_list(page, label: str):
+    """Open the list of the select or multiselect ``label``."""
     for attempt in range(3):  # a rerun that lands just after the click closes the list again
         settle(page, 300)
         page.get_by_role("combobox", name=label, exact=True).click()
         try:
             page.get_by_role("listbox").first.wait_for(timeout=5000)
-            break
+            return
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+
+
+def choose(page, label: str, option: str, *, new: bool = False):
+    open_list(page, label)
     page.keyboard.type(option)  # typed, not clicked: see ``pick``
     if not new:
         page.get_by_role("option", name=option, exact=True).wait_for(timeout=10_000)

@@ -21,7 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from geo_p4gn.seed import seed_store
 from geo_p4gn.store import open_store
 from tests.app_server import running_app
-from tests.e2e.test_app_browser import MAP, Watch, browser, choose, map_frame, settle, wait_map
+from tests.e2e.test_app_browser import MAP, Watch, browser, choose, map_frame, open_list, settle, wait_map
 
 __all__ = ["browser"]  # the fixture, imported for this module's tests
 
@@ -201,8 +201,7 @@ def test_deep_links_language_and_streamlit_texts(serve, browser):
     wait_map(page)
     settle(page)
     page.get_by_text(re.compile(r"^Filter")).first.click()
-    page.get_by_role("combobox", name="Jenis intervensi", exact=True).click()
-    page.get_by_role("listbox").first.wait_for()
+    open_list(page, "Jenis intervensi")
     page.wait_for_timeout(300)
     body = page.locator("body").inner_text()
     assert "Select all" not in body and "Choose an option" not in body, body[:2000]
